@@ -42,7 +42,9 @@ $(BUILD)/bin/bytefreezer-$(1): $(BUILD)/obj/$(1)/main.o $(BUILD)/lib/lib$(1).a $
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
 
-BINS := $(DAEMONS:%=$(BUILD)/bin/bytefreezer-%)
+# a daemon is built once its main.c exists (lets the tree stay green while a daemon is being written)
+BUILT_DAEMONS := $(foreach d,$(DAEMONS),$(if $(wildcard $(d)/main.c),$(d)))
+BINS := $(BUILT_DAEMONS:%=$(BUILD)/bin/bytefreezer-%)
 
 UNIT_SRC  := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
