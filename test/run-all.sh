@@ -39,6 +39,7 @@ for f in "$BUILD"/fuzz/fuzz_*; do
   run "fuzz/$n" "$f" -max_total_time="${BF_FUZZ_SECONDS:-8}" -rss_limit_mb=2048 -timeout=10 "$corpus"
 done
 for t in test/e2e/*.sh; do [ -f "$t" ] && run "e2e/$(basename "$t" .sh)" bash "$t"; done
+run "faults/run" bash test/faults/run.sh
 
 echo
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"
