@@ -36,7 +36,9 @@ typedef struct bf_admin_resp {
 typedef void (*bf_admin_handler)(void *ud, const bf_admin_req *req, bf_admin_resp *resp);
 
 typedef struct bf_admin bf_admin;
-/* listen: "host:port" (port 0 = ephemeral, see bf_admin_port). config_json copied. max_body: POST cap. */
+/* listen: "host:port" (port 0 = ephemeral, see bf_admin_port). config_json copied. max_body: POST cap
+ * (0 = 1 MiB; larger bodies get 413, refused from Content-Length before reading when it is given).
+ * Errors are JSON {"error":"…","status":N}: 401 bad/missing token, 404 no route, 405 wrong method. */
 int bf_admin_create(const char *listen, const char *token, bf_metrics *m, bf_health_fn health, void *health_ud,
                     const char *config_json, size_t max_body, bf_admin **out);
 /* Exact path match, or prefix match when path ends with '*'. Register before bf_admin_start. */

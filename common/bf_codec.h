@@ -1,7 +1,12 @@
 /* bf_codec: streaming gzip and zstd encoding/decoding with bomb limits.
  * Decoders never hold the whole output: they call the sink with chunks (<= 64 KiB).
  * Errors: -EBADMSG corrupt or truncated input, -EFBIG output over max_out or ratio over max_ratio,
- * -ENOMEM, or whatever the sink returned (negative) which aborts the stream. */
+ * -ENOMEM, or whatever the sink returned (negative) which aborts the stream.
+ * Errors are sticky: after one, every later update/finish on that decoder returns it.
+ * Memory per decoder is bounded: one 64 KiB output chunk plus the codec state; zstd frames that need a
+ * window above 16 MiB (zstd --long, --ultra -20..22) are refused with -EFBIG.
+ * Empty input is not a valid gzip/zstd stream (-EBADMSG at finish); trailing garbage after a gzip
+ * member is -EBADMSG. Encoders write gzip (RFC 1952 wrapper) and zstd frames with a content checksum. */
 #ifndef BF_CODEC_H
 #define BF_CODEC_H
 #include <stddef.h>

@@ -8,11 +8,17 @@
  *   BF_CT_BOOL                 -> bool
  *   BF_CT_ENUM                 -> char * restricted to the '|'-separated list in `choices`
  *   BF_CT_DOUBLE               -> double
- * Order of precedence: defaults < YAML file < environment (BYTEFREEZER_<DAEMON>__<A>__<B>, where the
- * dotted path's '.' becomes "__" and letters are upper-cased) < alt_env (e.g. CONTROL_URL) when set.
- * Strings of the form "env:NAME" or "file:/path" are resolved after merging (secrets never in the file).
- * Unknown keys, wrong types and out-of-range values are errors with file:line.
- * Errors: 0 or -EINVAL (message in err), -ENOENT (file missing), -ENOMEM. */
+ * Order of precedence: defaults < YAML file < alt_env (e.g. CONTROL_URL, AWS_REGION; ignored when empty)
+ * < BYTEFREEZER_<DAEMON>__<A>__<B> (the dotted path's '.' becomes "__", letters upper-cased).
+ * A BYTEFREEZER_<DAEMON>__ variable that names no key is an error (typos are never ignored).
+ * Strings (STRING and SECRET) of the form "env:NAME" or "file:/path" are resolved after merging
+ * (a missing variable or unreadable file is an error); "file:///path" is a URI and is left alone.
+ * Nested mappings and flow mappings are walked into dotted paths; a dotted key ("s3.region: x") is
+ * accepted as well. A plain null YAML value (`key:`, `~`, `null`) leaves the key at its default. Unset strings are "".
+ * Unknown keys, wrong types, out-of-range values, bad enum values, sequences/mappings where a scalar
+ * is expected and duplicate keys are errors "file:line:col: message"; env errors name the variable.
+ * Errors: 0 or -EINVAL (message in err), -ENOENT (file missing), -ENOMEM.
+ * After any return (error included) the caller releases the struct with bf_config_free. */
 #ifndef BF_CONFIG_H
 #define BF_CONFIG_H
 #include <stddef.h>
@@ -55,11 +61,12 @@ void bf_config_print(const bf_config_schema *s, const void *cfg, FILE *out);
 char *bf_config_to_json(const bf_config_schema *s, const void *cfg);
 /* Every environment name the daemon reads, one per line (schema-derived names and alt_env names). */
 void bf_config_list_env(const bf_config_schema *s, FILE *out);
-/* Markdown table of keys (path, type, default, help) for the README reference. */
+/* Markdown table of keys (path, type, default, environment names, help) for the README reference. */
 void bf_config_print_reference(const bf_config_schema *s, FILE *out);
 /* env name for a path: BYTEFREEZER_<DAEMON>__A__B into out. */
 void bf_config_env_name(const char *daemon, const char *path, char *out, size_t outlen);
-/* Resolve "env:NAME" / "file:/path" (trailing newline trimmed); other strings are copied. Caller frees *out. */
+/* Resolve "env:NAME" / "file:/path" (trailing newline trimmed; max 1 MiB); other strings, including
+ * "file:///…" URIs, are copied. Caller frees *out. */
 int bf_config_resolve_secret(const char *in, char **out, char *err, size_t errlen);
 
 /* ---- the keys every daemon has (DESIGN §3.2) ---- */

@@ -26,6 +26,9 @@ typedef struct bf_daemon_desc {
 
 int bf_daemon_main(const bf_daemon_desc *d, int argc, char **argv);
 
+/* The version string compiled into the library (what --version prints after the name). */
+const char *bf_daemon_version(void);
+
 /* GET http://<admin_listen with 0.0.0.0 -> 127.0.0.1>/api/v1/health; 0 when 200. */
 int bf_healthcheck(const char *admin_listen);
 #endif

@@ -6,7 +6,10 @@
  * file. At open, temp files are deleted and entries that fail the caller's validate callback are moved
  * to <dir>/quarantine/ (counted), so a corrupt file never causes a crash loop.
  * Names sort in creation order when they embed a zero-padded time (callers do).
- * Thread-safe (one mutex). Errors: 0 or -errno; -ENOSPC when a write would exceed max_bytes. */
+ * Thread-safe (one mutex). Errors: 0 or -errno; -ENOSPC when a write would exceed max_bytes
+ * (max_bytes 0 = no quota; moves and meta rewrites are never refused). -EINVAL for a queue that is
+ * absolute, has empty/"."/".." components, starts with "quarantine", or a name with '/', a ".tmp-"
+ * prefix or a ".meta" suffix. Orphan sidecars are removed at open. */
 #ifndef BF_SPOOL_H
 #define BF_SPOOL_H
 #include <stddef.h>
@@ -36,7 +39,7 @@ int bf_spool_queues(bf_spool *s, char ***queues, size_t *n);
 /* Full path of an entry into out. */
 int bf_spool_path(bf_spool *s, const char *queue, const char *name, char *out, size_t outlen);
 
-uint64_t bf_spool_used(bf_spool *s);        /* bytes of entries + sidecars */
+uint64_t bf_spool_used(bf_spool *s);        /* bytes of entries + sidecars (quarantine not counted) */
 uint64_t bf_spool_max(bf_spool *s);
 uint64_t bf_spool_quarantined(bf_spool *s); /* files quarantined at open */
 /* Bytes used under one queue prefix (e.g. "acme/fw/dlq"). */

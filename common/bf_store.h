@@ -8,7 +8,13 @@
  * Keys are relative to the URI prefix and use '/' separators. A handle is safe for concurrent use by
  * many threads. Errors (negative errno):
  *   -ENOENT no such key, -EEXIST conditional create lost, -EACCES denied/bad signature,
- *   -EINVAL bad key/URI, -ETIMEDOUT / -EAGAIN store unavailable after retries, -EIO other.
+ *   -EINVAL bad key/URI/metadata, -ETIMEDOUT / -EAGAIN store unavailable after retries,
+ *   -ENOTSUP the server lacks a feature (Swift s3api: conditional PUT), -EFBIG too large, -EIO other.
+ * Keys: '/'-separated, no empty, "." or ".." segments, no leading '/', no control bytes, <= 1024 bytes.
+ * User metadata: names [A-Za-z0-9-] (case-insensitive, returned lower-case; '_' is refused because many
+ * HTTP servers drop such headers), values printable ASCII without surrounding spaces, 2 KiB in total.
+ * Metrics (when given): histogram bf_store_request_seconds{op="put|create|get|head|delete|list"} (whole
+ * operation, retries included) and counter bf_store_errors_total{op} (not-found and lost creates excluded).
  * The last error text of the calling thread (S3 error code and message) is in bf_store_errmsg(). */
 #ifndef BF_STORE_H
 #define BF_STORE_H
@@ -61,10 +67,38 @@ int bf_store_get(bf_store *s, const char *key, bf_sink_fn sink, void *ud, bf_sto
 int bf_store_get_mem(bf_store *s, const char *key, size_t max, char **data, size_t *len, bf_store_info *info);
 int bf_store_head(bf_store *s, const char *key, bf_store_info *info);
 int bf_store_delete(bf_store *s, const char *key);     /* deleting a missing key is 0 */
-/* One page of keys under prefix, lexicographic; token = previous page's next or NULL; max 1..1000. */
-int bf_store_list(bf_store *s, const char *prefix, const char *token, size_t max, bf_store_list *out);
+/* One page of keys under prefix, lexicographic; token = previous page's next or NULL; max 1..1000.
+ * (Named _page because C cannot have a function and the bf_store_list type under one name.) */
+int bf_store_list_page(bf_store *s, const char *prefix, const char *token, size_t max, bf_store_list *out);
 /* Convenience: every key under prefix (all pages), up to limit entries. */
 int bf_store_list_all(bf_store *s, const char *prefix, size_t limit, bf_store_list *out);
 /* Is the store reachable (list of 1 key under the prefix succeeds)? 0 or error. */
 int bf_store_ping(bf_store *s);
+
+/* ---- Backend interface (used by bf_store.c and the bf_store_<scheme>.c backends only) ----
+ * The front-end validates keys (no empty or "."/".." segments, no leading '/'), meta names and the list
+ * size, records metrics, and fills bf_store_errmsg() when a backend returns an error without text.
+ * Backends get keys relative to the URI prefix. `rest` is the URI after "scheme://". */
+typedef struct bf_store_ops {
+    const char *scheme;   /* "file", "s3" */
+    int (*open)(const char *rest, const bf_s3_config *s3, void **be, char *err, size_t errlen);
+    void (*close)(void *be);
+    /* exclusive: create only if absent (-EEXIST) */
+    int (*put)(void *be, const char *key, const void *data, size_t len, const bf_kv *meta, size_t nmeta,
+               int exclusive);
+    int (*put_file)(void *be, const char *key, const char *path, const bf_kv *meta, size_t nmeta);
+    int (*get)(void *be, const char *key, bf_sink_fn sink, void *ud, bf_store_info *info);
+    int (*head)(void *be, const char *key, bf_store_info *info);
+    int (*del)(void *be, const char *key);
+    int (*list)(void *be, const char *prefix, const char *token, size_t max, bf_store_list *out);
+} bf_store_ops;
+/* The backend state of an open store and its ops (for backend-specific helpers). */
+void *bf_store_backend(bf_store *s, const bf_store_ops **ops);
+/* Set the calling thread's error text (printf-style). */
+void bf_store_seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Append one user-metadata pair (copied; key lower-cased) to an info. 0 or -ENOMEM. */
+int bf_store_info_add_meta(bf_store_info *i, const char *k, size_t klen, const char *v, size_t vlen);
+/* Append one listing entry (key copied). 0 or -ENOMEM. */
+int bf_store_list_add(bf_store_list *l, size_t *cap, const char *key, size_t klen, int64_t size, int64_t mtime_ms,
+                      const char *etag);
 #endif

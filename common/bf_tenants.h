@@ -45,7 +45,10 @@ typedef struct bf_registry {
 bool bf_id_valid(const char *id);
 bool bf_id_reserved(const char *id);
 
-/* Parse a registry from YAML text (name used in error messages). */
+/* Parse a registry from YAML text (name used in error messages). Top level: {tenants: [...]} (only key).
+ * Tenant keys: id, name, description, active, token, token_sha256, datasets (others are errors).
+ * Dataset keys beyond id/active/format/source/pipeline/output are kept in `raw` for the daemons.
+ * token: plaintext or "env:NAME"/"file:/path"; when both token and token_sha256 are given they must agree. */
 int bf_registry_parse_yaml(const char *name, const char *text, size_t len, bf_registry **out,
                            char *err, size_t errlen);
 /* Build from a JSON array of tenants in the same shape (used by the control mapping). */
@@ -57,12 +60,19 @@ const bf_dataset *bf_tenant_dataset(const bf_tenant *t, const char *id);
 /* Constant-time check of a presented token against the tenant's SHA-256; 1 = match. */
 int bf_tenant_token_ok(const bf_tenant *t, const char *token, size_t len);
 
-/* YAML text -> jansson (mappings keep order, ints exact, "true"/"false"/"null" typed). Also used by config. */
+/* YAML text -> jansson (mappings keep order, ints exact, "true"/"false"/"null" typed). Also used by config.
+ * Plain scalars: decimal/0x/0o integers -> json_integer (outside int64: error), YAML 1.2 floats -> json_real,
+ * true/false (any case form), null/~/empty -> null; quoted, block and !!str scalars stay strings.
+ * Empty text gives an empty object. Errors ("name:line: why"): syntax, duplicate keys, non-scalar keys,
+ * aliases, more than one document, nesting deeper than 64. */
 int bf_yaml_to_json(const char *name, const char *text, size_t len, json_t **out, char *err, size_t errlen);
 
 typedef struct bf_tenants bf_tenants;
 /* source: "file:///…", "s3://bucket/key", or "control". common gives s3 settings, control url/key,
- * state_dir (for the control cache). Loads once; fails when the first load fails and no cache exists. */
+ * state_dir (for the control cache). Loads once; fails when the first load fails and no cache exists.
+ * common may be NULL for file:// sources. daemon selects the control mapping ("proxy", "receiver", …).
+ * Change detection: file = mtime+size, then the text's SHA-256; s3 = ETag, then SHA-256; control = the
+ * mapped registry's SHA-256. An unchanged version never swaps. */
 int bf_tenants_create(const char *source, const bf_common_config *common, const char *daemon,
                       bf_tenants **out, char *err, size_t errlen);
 void bf_tenants_destroy(bf_tenants *t);

@@ -33,7 +33,9 @@ void bf_signals_uninstall(bf_signals *s);
 
 /* Files */
 int bf_mkdir_p(const char *path, unsigned mode);
-int bf_write_file_atomic(const char *path, const void *data, size_t len); /* tmp+fsync+rename+fsync dir */
+int bf_write_file_atomic(const char *path, const void *data, size_t len); /* tmp+fsync+rename+fsync dir, mode 0644 */
+/* Same with an explicit mode (e.g. 0600 for caches holding tokens); the file never exists with a wider mode. */
+int bf_write_file_atomic_mode(const char *path, const void *data, size_t len, unsigned mode);
 int bf_read_file(const char *path, size_t max, char **data, size_t *len); /* -EFBIG over max; caller frees */
 int bf_fsync_dir(const char *dir);
 

@@ -1,0 +1,237 @@
+/* jscan: see jscan.h. */
+#include "jscan.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; min = 0x10000; }
+    else return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+bool utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l = utf8_seq(p + i, n - i);
+        if (!l)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
+size_t utf8_sanitize(const char *s, size_t n, char *out)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = p[i] < 0x80 ? 1 : utf8_seq(p + i, n - i);
+        if (l && !(l == 1 && p[i] == 0)) {
+            memcpy(out + o, s + i, l);
+            o += l;
+            i += l;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);   /* U+FFFD */
+            o += 3;
+            i++;
+        }
+    }
+    return o;
+}
+
+typedef struct sc { const unsigned char *p, *e; int depth; } sc;
+
+static void ws(sc *s)
+{
+    while (s->p < s->e && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static int str(sc *s, const unsigned char **start, size_t *len)
+{
+    if (s->p >= s->e || *s->p != '"')
+        return -EINVAL;
+    *start = ++s->p;
+    while (s->p < s->e) {
+        unsigned char c = *s->p;
+        if (c == '"') {
+            *len = (size_t)(s->p - *start);
+            s->p++;
+            return 0;
+        }
+        if (c < 0x20)
+            return -EINVAL;
+        if (c == '\\') {
+            if (++s->p >= s->e)
+                return -EINVAL;
+            c = *s->p;
+            if (c == 'u') {
+                if (s->e - s->p < 5)
+                    return -EINVAL;
+                for (int i = 1; i <= 4; i++) {
+                    unsigned char h = s->p[i];
+                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
+                        return -EINVAL;
+                }
+                s->p += 5;
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", c) || !c)
+                return -EINVAL;
+            s->p++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t l = utf8_seq(s->p, (size_t)(s->e - s->p));
+            if (!l)
+                return -EINVAL;
+            s->p += l;
+            continue;
+        }
+        s->p++;
+    }
+    return -EINVAL;
+}
+
+static int num(sc *s)
+{
+    const unsigned char *st = s->p;
+    if (s->p < s->e && *s->p == '-')
+        s->p++;
+    if (s->p >= s->e)
+        return -EINVAL;
+    if (*s->p == '0')
+        s->p++;
+    else if (*s->p >= '1' && *s->p <= '9')
+        while (s->p < s->e && *s->p >= '0' && *s->p <= '9')
+            s->p++;
+    else
+        return -EINVAL;
+    if (s->p < s->e && *s->p == '.') {
+        s->p++;
+        const unsigned char *d = s->p;
+        while (s->p < s->e && *s->p >= '0' && *s->p <= '9')
+            s->p++;
+        if (s->p == d)
+            return -EINVAL;
+    }
+    if (s->p < s->e && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->e && (*s->p == '+' || *s->p == '-'))
+            s->p++;
+        const unsigned char *d = s->p;
+        while (s->p < s->e && *s->p >= '0' && *s->p <= '9')
+            s->p++;
+        if (s->p == d)
+            return -EINVAL;
+    }
+    return s->p > st ? 0 : -EINVAL;
+}
+
+static int value(sc *s, bool *has_bfts);
+
+static int lit(sc *s, const char *w)
+{
+    size_t l = strlen(w);
+    if ((size_t)(s->e - s->p) < l || memcmp(s->p, w, l))
+        return -EINVAL;
+    s->p += l;
+    return 0;
+}
+
+static int container(sc *s, bool obj, bool *has_bfts)
+{
+    if (++s->depth > 256)
+        return -EINVAL;
+    s->p++;
+    ws(s);
+    char close = obj ? '}' : ']';
+    if (s->p < s->e && *s->p == close) {
+        s->p++;
+        s->depth--;
+        return 0;
+    }
+    for (;;) {
+        ws(s);
+        if (obj) {
+            const unsigned char *k;
+            size_t kl;
+            if (str(s, &k, &kl))
+                return -EINVAL;
+            if (s->depth == 1 && has_bfts && kl == 4 && !memcmp(k, "BfTs", 4))
+                *has_bfts = true;
+            ws(s);
+            if (s->p >= s->e || *s->p++ != ':')
+                return -EINVAL;
+            ws(s);
+        }
+        if (value(s, has_bfts))
+            return -EINVAL;
+        ws(s);
+        if (s->p >= s->e)
+            return -EINVAL;
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p++ != close)
+            return -EINVAL;
+        s->depth--;
+        return 0;
+    }
+}
+
+static int value(sc *s, bool *has_bfts)
+{
+    if (s->p >= s->e)
+        return -EINVAL;
+    const unsigned char *k;
+    size_t kl;
+    switch (*s->p) {
+    case '{': return container(s, true, has_bfts);
+    case '[': return container(s, false, has_bfts);
+    case '"': return str(s, &k, &kl);
+    case 't': return lit(s, "true");
+    case 'f': return lit(s, "false");
+    case 'n': return lit(s, "null");
+    default: return num(s);
+    }
+}
+
+int jscan_object(const char *str_, size_t n, bool *has_bfts)
+{
+    sc s = {(const unsigned char *)str_, (const unsigned char *)str_ + n, 0};
+    *has_bfts = false;
+    ws(&s);
+    if (s.p >= s.e || *s.p != '{')
+        return -EINVAL;
+    if (container(&s, true, has_bfts))
+        return -EINVAL;
+    ws(&s);
+    return s.p == s.e ? 0 : -EINVAL;
+}

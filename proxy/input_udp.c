@@ -1,0 +1,197 @@
+/* input_udp: UDP listeners (syslog/udp, udp lines, netflow/ipfix/sflow). Each worker is a thread with
+ * its own SO_REUSEPORT socket reading batches with recvmmsg, so the kernel spreads senders over the
+ * workers and the loop thread never touches datagrams. Records of one recvmmsg batch are appended to the
+ * dataset's batch with one lock. When the spool is full (batcher_pressure) datagrams are dropped and
+ * counted per dataset; nothing blocks. */
+#include "inputs.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "bf_log.h"
+#include "bf_util.h"
+
+#define DGRAM_MAX 65536
+#define MAX_WORKERS 64
+
+typedef struct udp_worker {
+    pthread_t th;
+    int fd, started;
+    struct udp_impl *u;
+    void *state;
+} udp_worker;
+
+typedef struct udp_impl {
+    input *in;
+    int efd;
+    int vlen;
+    int nworkers;
+    bf_counter *c_dgrams;
+    udp_worker w[MAX_WORKERS];
+} udp_impl;
+
+/* Printable source address, cached while consecutive datagrams come from the same peer. */
+static const char *peer_ip(const struct sockaddr_storage *sa, struct sockaddr_storage *last, char *buf, size_t cap)
+{
+    size_t len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (buf[0] && !memcmp(sa, last, len)) return buf;
+    memcpy(last, sa, len);
+    const void *addr = sa->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                                                 : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (!inet_ntop(sa->ss_family, addr, buf, (socklen_t)cap)) buf[0] = '\0';
+    return buf;
+}
+
+static void handle_batch(udp_worker *w, struct mmsghdr *msgs, struct sockaddr_storage *from, char *bufs, int n,
+                         bf_buf *out, struct sockaddr_storage *last, char *ipbuf)
+{
+    input *in = w->u->in;
+    bf_counter_add(w->u->c_dgrams, (uint64_t)n);
+    if (batcher_pressure(in->env->b)) {
+        batcher_note_drop(in->st, (uint64_t)n);
+        return;
+    }
+    int64_t now = bf_now_ms();
+    size_t records = 0;
+    for (int i = 0; i < n; i++) {
+        const char *ip = peer_ip(&from[i], last, ipbuf, 64);
+        int rc = in->kind->make(w->state, bufs + (size_t)i * DGRAM_MAX, msgs[i].msg_len, ip, now, in->src.format, out);
+        if (rc > 0) records += (size_t)rc;
+    }
+    if (batcher_append(in->st, out->data, out->len, records, NULL))
+        batcher_note_drop(in->st, (uint64_t)n);
+    bf_buf_reset(out);
+}
+
+static void *worker_main(void *arg)
+{
+    udp_worker *w = arg;
+    int vlen = w->u->vlen;
+    char *bufs = malloc((size_t)vlen * DGRAM_MAX);
+    struct mmsghdr *msgs = calloc((size_t)vlen, sizeof *msgs);
+    struct iovec *iov = calloc((size_t)vlen, sizeof *iov);
+    struct sockaddr_storage *from = calloc((size_t)vlen, sizeof *from);
+    struct sockaddr_storage last;
+    char ipbuf[64] = "";
+    bf_buf out;
+    bf_buf_init(&out, 0);
+    if (!bufs || !msgs || !iov || !from) {
+        bf_log_kv(BF_LOG_ERROR, "udp worker: out of memory", "dataset", w->u->in->dataset, NULL);
+        goto done;
+    }
+    for (int i = 0; i < vlen; i++) {
+        iov[i].iov_base = bufs + (size_t)i * DGRAM_MAX;
+        iov[i].iov_len = DGRAM_MAX;
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &from[i];
+    }
+    for (;;) {
+        struct pollfd p[2] = {{w->fd, POLLIN, 0}, {w->u->efd, POLLIN, 0}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (p[1].revents) break;
+        for (;;) {
+            for (int i = 0; i < vlen; i++) msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+            int n = recvmmsg(w->fd, msgs, (unsigned)vlen, MSG_DONTWAIT, NULL);
+            if (n <= 0) break;
+            handle_batch(w, msgs, from, bufs, n, &out, &last, ipbuf);
+            if (n < vlen) break;
+        }
+    }
+done:
+    bf_buf_free(&out);
+    free(bufs);
+    free(msgs);
+    free(iov);
+    free(from);
+    return NULL;
+}
+
+static void set_rcvbuf(udp_impl *u, int fd)
+{
+    const proxy_source *src = &u->in->src;
+    int want = (int)(src->rcvbuf ? src->rcvbuf : u->in->env->cfg->udp_rcvbuf), got = 0;
+    socklen_t gl = sizeof got;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl);
+    if (got / 2 < want && fd == u->w[0].fd) { /* Linux reports twice the usable size */
+        char w[24], g[24], hint[96];
+        snprintf(w, sizeof w, "%d", want);
+        snprintf(g, sizeof g, "%d", got / 2);
+        snprintf(hint, sizeof hint, "sysctl -w net.core.rmem_max=%lld", 2LL * want);
+        bf_log_kv(BF_LOG_WARN, "udp receive buffer clamped by the kernel", "dataset", u->in->dataset, "requested", w,
+                  "actual", g, "fix", hint, NULL);
+    }
+}
+
+static void udp_stop(input *in);
+
+static int udp_start(input *in, char *err, size_t errlen)
+{
+    udp_impl *u = calloc(1, sizeof *u);
+    if (!u) return -ENOMEM;
+    in->impl = u;
+    u->in = in;
+    u->vlen = (int)in->env->cfg->udp_batch;
+    u->nworkers = in->src.workers < MAX_WORKERS ? in->src.workers : MAX_WORKERS;
+    for (int i = 0; i < MAX_WORKERS; i++) u->w[i].fd = -1;
+    char l[200];
+    bf_metrics_labels(l, sizeof l, "tenant", in->tenant, "dataset", in->dataset, NULL);
+    u->c_dgrams = bf_metrics_counter(in->env->m, "bytefreezer_proxy_udp_datagrams_total", "UDP datagrams received", l);
+    if ((u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        free(u);
+        in->impl = NULL;
+        return -EMFILE;
+    }
+    int rc = 0;
+    for (int i = 0; i < u->nworkers && !rc; i++) {
+        udp_worker *w = &u->w[i];
+        w->u = u;
+        if ((rc = input_bind_socket(&in->src, SOCK_DGRAM, &w->fd, err, errlen))) break;
+        set_rcvbuf(u, w->fd);
+        if (in->kind->state_new && !(w->state = in->kind->state_new(in->src.type))) {
+            snprintf(err, errlen, "out of memory");
+            rc = -ENOMEM;
+            break;
+        }
+        if ((rc = -pthread_create(&w->th, NULL, worker_main, w))) {
+            snprintf(err, errlen, "pthread_create: %s", strerror(-rc));
+            break;
+        }
+        w->started = 1;
+    }
+    if (rc) udp_stop(in);
+    return rc;
+}
+
+static void udp_stop(input *in)
+{
+    udp_impl *u = in->impl;
+    if (!u) return;
+    uint64_t one = 1;
+    if (write(u->efd, &one, sizeof one) < 0) bf_log_kv(BF_LOG_ERROR, "udp stop: eventfd write failed", NULL);
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        udp_worker *w = &u->w[i];
+        if (w->started) pthread_join(w->th, NULL);
+        if (w->fd >= 0) close(w->fd);
+        if (w->state && in->kind->state_free) in->kind->state_free(w->state);
+    }
+    close(u->efd);
+    free(u);
+    in->impl = NULL;
+}
+
+const listener_ops input_udp_ops = {udp_start, udp_stop, udp_stop};

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Proxy syslog and line inputs end to end with the real receiver (file intake store): logger over UDP,
+# TCP (LF) and TCP octet-counted, RFC 3164 and RFC 5424 with structured data, an rsyslog instance
+# forwarding with omfwd (octet-counted TCP and UDP), and udp/tcp line inputs (ndjson passthrough with
+# exact big integers, text wrapping). Records are checked field by field against DESIGN §5.1.
+set -u
+. "$BF_ROOT/test/tools/proxy-lib.sh"
+W=$BF_TMP/proxy_syslog; rm -rf "$W"; mkdir -p "$W"
+trap px_cleanup EXIT
+RP=21100; RA=21101; PA=21102
+cat >"$W/tenants.yaml" <<Y
+tenants:
+  - id: acme
+    token: "acme-token-1"
+    datasets:
+      - {id: sudp, source: {type: syslog, transport: udp, port: 21103, host: 127.0.0.1}}
+      - {id: stcp, source: {type: syslog, transport: tcp, port: 21104, host: 127.0.0.1}}
+      - {id: rsfwd, source: {type: syslog, transport: tcp, port: 21105, host: 127.0.0.1}}
+      - {id: rsudp, source: {type: syslog, transport: udp, port: 21106, host: 127.0.0.1}}
+      - {id: lines, source: {type: udp, port: 21107, host: 127.0.0.1, data_format: auto}}
+      - {id: tlines, source: {type: tcp, port: 21108, host: 127.0.0.1, data_format: text}}
+Y
+cat >"$W/proxy.yaml" <<Y
+admin_listen: "127.0.0.1:$PA"
+tenants: "file://$W/tenants.yaml"
+receiver: {url: "http://127.0.0.1:$RP"}
+spool: {dir: "$W/spool", max_bytes: 64MiB}
+batch: {max_age: 200ms}
+Y
+px_receiver "$W" $RP $RA "$W/tenants.yaml"
+px_proxy "$W/proxy.yaml" "$W/proxy.log" $PA
+px_wait_port 21104; px_wait_port 21103 udp
+IN=$W/intake
+
+logger -n 127.0.0.1 -P 21103 -d --rfc3164 -t fwapp -p auth.notice "udp 3164 message"
+logger -n 127.0.0.1 -P 21103 -d --rfc5424 -t app5424 --msgid ID47 --sd-id origin@32473 --sd-param 'ip="10.1.2.3"' \
+  -p local3.warning "udp 5424 message"
+logger -n 127.0.0.1 -P 21104 -T --rfc3164 -t tcpapp "tcp lf message"
+logger -n 127.0.0.1 -P 21104 -T --rfc5424 --octet-count -t octapp "tcp octet message"
+px_wait_records "$IN" acme sudp 2
+px_wait_records "$IN" acme stcp 2
+R=$(px_records "$IN" acme sudp; px_records "$IN" acme stcp)
+rec() { echo "$R" | jq -c --arg m "$1" 'select(.message == $m)'; }
+
+r=$(rec "udp 3164 message"); [ -n "$r" ] || die "udp 3164 record missing: $R"
+expect_eq "$(echo "$r" | jq -r '[.rfc, .priority, .facility, .severity, .app_name, .source_ip] | join(",")')" \
+  "3164,37,4,5,fwapp,127.0.0.1" "udp 3164 fields"
+echo "$r" | jq -e '(.BfTs | type) == "number" and (.BfTs | floor) == .BfTs and (.timestamp | test("Z$"))
+  and (.hostname | length > 0) and (.syslog_timestamp | length > 0)' >/dev/null || die "udp 3164 record: $r"
+ok "UDP RFC 3164: $r"
+
+r=$(rec "udp 5424 message"); [ -n "$r" ] || die "udp 5424 record missing"
+expect_eq "$(echo "$r" | jq -r '[.rfc, .priority, .facility, .severity, .app_name, .msg_id] | join(",")')" \
+  "5424,156,19,4,app5424,ID47" "udp 5424 fields"
+expect_eq "$(echo "$r" | jq -r '.structured_data["origin@32473"].ip')" "10.1.2.3" "5424 structured data"
+echo "$r" | jq -e '.syslog_timestamp | test("[+-][0-9]{2}:[0-9]{2}$|Z$")' >/dev/null || die "5424 timestamp: $r"
+ok "UDP RFC 5424 with structured data"
+
+r=$(rec "tcp lf message"); expect_eq "$(echo "$r" | jq -r '.rfc + "," + .app_name')" "3164,tcpapp" "tcp lf"
+r=$(rec "tcp octet message"); expect_eq "$(echo "$r" | jq -r '.rfc + "," + .app_name')" "5424,octapp" "tcp octet"
+ok "TCP LF and octet-counted framing"
+
+# rsyslog forwarding with omfwd: octet-counted TCP (RFC 5424 template) and UDP (legacy forward format)
+if command -v rsyslogd >/dev/null; then
+  mkdir -p "$W/rs"
+  cat >"$W/rs/rsyslog.conf" <<C
+global(workDirectory="$W/rs")
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="21109")
+action(type="omfwd" target="127.0.0.1" port="21105" protocol="tcp" TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
+action(type="omfwd" target="127.0.0.1" port="21106" protocol="udp" template="RSYSLOG_ForwardFormat")
+C
+  rsyslogd -n -f "$W/rs/rsyslog.conf" -i "$W/rs/pid" >"$W/rsyslog.log" 2>&1 &
+  PX_PIDS+=($!)
+  px_wait_port 21109 udp
+  logger -n 127.0.0.1 -P 21109 -d --rfc3164 -t viarsyslog -p daemon.err "forwarded by rsyslog"
+  px_wait_records "$IN" acme rsfwd 1
+  px_wait_records "$IN" acme rsudp 1
+  # rsyslog's RFC 5424 template keeps the space that followed the 3164 tag: MSG is " forwarded…"
+  r=$(px_records "$IN" acme rsfwd | jq -c 'select((.message | sub("^ +"; "")) == "forwarded by rsyslog")')
+  expect_eq "$(echo "$r" | jq -r '[.rfc, .facility, .severity, .app_name] | join(",")')" "5424,3,3,viarsyslog" "rsyslog tcp"
+  r=$(px_records "$IN" acme rsudp | jq -c 'select(.message == "forwarded by rsyslog")')
+  expect_eq "$(echo "$r" | jq -r '[.rfc, .facility, .severity, .app_name] | join(",")')" "3164,3,3,viarsyslog" "rsyslog udp"
+  ok "rsyslog omfwd (TCP octet-counted 5424, UDP 3164)"
+else
+  die "rsyslogd not installed"
+fi
+
+# line inputs: ndjson passthrough (exact integers, BfTs added textually), text wrapping
+px_udp 21107 $'{"id":12345678901234567890,"f":1.5}\nnot json\n{"BfTs":7,"k":"v"}'
+python3 -c 'import socket; s=socket.create_connection(("127.0.0.1",21108)); s.sendall(b"first line\r\n{\"x\":1}\nlast no newline"); s.close()'
+px_wait_records "$IN" acme lines 3
+px_wait_records "$IN" acme tlines 3
+L=$(px_records "$IN" acme lines)
+echo "$L" | grep -q '^{"BfTs":[0-9]*,"id":12345678901234567890,"f":1.5}$' || die "ndjson passthrough: $L"
+echo "$L" | grep -q '^{"BfTs":[0-9]*,"message":"not json"}$' || die "auto text: $L"
+echo "$L" | grep -qx '{"BfTs":7,"k":"v"}' || die "existing BfTs kept: $L"
+T=$(px_records "$IN" acme tlines | jq -r .message | paste -sd'|')
+expect_eq "$T" 'first line|{"x":1}|last no newline' "tcp text lines"
+ok "udp ndjson/auto and tcp text lines"
+
+# every object carries the upload contract headers' effects: receiver metadata with line counts
+meta=$(find "$IN/acme/sudp" -name '.bfmeta.*' | head -1)
+[ -n "$meta" ] && { [ "$(jq -r .lines "$meta")" -ge 1 ] || die "receiver meta lines: $(cat "$meta")"; }
+h=$(curl -s "http://127.0.0.1:$PA/api/v1/health")
+expect_eq "$(echo "$h" | jq -r '.listeners.up')" 6 "listeners up"
+expect_eq "$(echo "$h" | jq -r '.receiver.last_upload')" ok "receiver reachability"
+ok "health: $(echo "$h" | jq -c '{status, listeners: .listeners.up}')"
+kill -TERM "$PROXY_PID"; wait "$PROXY_PID"; expect_eq "$?" 0 "proxy exit code after SIGTERM"
+ok "SIGTERM exit 0"
