@@ -65,6 +65,11 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# --version must follow the commit: bf_daemon.o is rebuilt whenever the version string changes.
+VERSION_STAMP := $(BUILD)/version.stamp
+$(shell mkdir -p $(BUILD); echo '$(VERSION)' | cmp -s - $(VERSION_STAMP) || echo '$(VERSION)' > $(VERSION_STAMP))
+$(BUILD)/obj/common/bf_daemon.o: $(VERSION_STAMP)
+
 $(COMMON_LIB): $(COMMON_OBJ) $(BUILD)/obj/empty.o
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^

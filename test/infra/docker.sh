@@ -10,6 +10,7 @@ fail=0
 declare -A PORTS=([receiver]="8080 8081" [proxy]="8008" [piper]="8082" [packer]="8083")
 for d in receiver proxy piper packer; do
   f="$ROOT/$d/Dockerfile"
+  [ -x "$BIN/bytefreezer-$d" ] || { echo "FAIL $d: $BIN/bytefreezer-$d not built"; fail=1; continue; }
   out=$("$LINT" lint "$f" 2>&1) || { echo "FAIL $d/Dockerfile lint: $out"; fail=1; }
   [ -z "$out" ] || { echo "FAIL $d/Dockerfile lint output: $out"; fail=1; }
   runtime=$(awk '/^FROM /{n++} n==2' "$f")
