@@ -170,9 +170,9 @@ static void init_metrics(bf_store *s, bf_metrics *m)
     for (int i = 0; i < OP_COUNT; i++) {
         char labels[64];
         bf_metrics_labels(labels, sizeof labels, "op", OP_NAMES[i], NULL);
-        s->lat[i] = bf_metrics_histogram(m, "bf_store_request_seconds", "object store operation latency (retries included)",
+        s->lat[i] = bf_metrics_histogram(m, "bytefreezer_store_request_seconds", "object store operation latency (retries included)",
                                          labels, NULL, 0);
-        s->errs[i] = bf_metrics_counter(m, "bf_store_errors_total",
+        s->errs[i] = bf_metrics_counter(m, "bytefreezer_store_errors_total",
                                         "object store operations that failed (not-found and lost creates excluded)", labels);
     }
 }
@@ -181,6 +181,7 @@ int bf_store_open(const char *uri, const bf_s3_config *s3, bf_metrics *metrics, 
                   size_t errlen)
 {
     *out = NULL;
+    if (err && errlen) err[0] = 0;
     const char *rest = NULL;
     const bf_store_ops *ops = uri ? find_backend(uri, &rest) : NULL;
     if (!ops) {

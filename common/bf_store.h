@@ -13,8 +13,8 @@
  * Keys: '/'-separated, no empty, "." or ".." segments, no leading '/', no control bytes, <= 1024 bytes.
  * User metadata: names [A-Za-z0-9-] (case-insensitive, returned lower-case; '_' is refused because many
  * HTTP servers drop such headers), values printable ASCII without surrounding spaces, 2 KiB in total.
- * Metrics (when given): histogram bf_store_request_seconds{op="put|create|get|head|delete|list"} (whole
- * operation, retries included) and counter bf_store_errors_total{op} (not-found and lost creates excluded).
+ * Metrics (when given): histogram bytefreezer_store_request_seconds{op="put|create|get|head|delete|list"} (whole
+ * operation, retries included) and counter bytefreezer_store_errors_total{op} (not-found and lost creates excluded).
  * The last error text of the calling thread (S3 error code and message) is in bf_store_errmsg(). */
 #ifndef BF_STORE_H
 #define BF_STORE_H
@@ -47,7 +47,7 @@ typedef struct bf_store_list {
 void bf_store_list_free(bf_store_list *l);
 
 /* s3 may be NULL for file:// URIs. metrics may be NULL; else store latency histograms are recorded
- * as bf_store_request_seconds{op=…}. */
+ * as bytefreezer_store_request_seconds{op=…}. */
 int bf_store_open(const char *uri, const bf_s3_config *s3, bf_metrics *metrics, bf_store **out,
                   char *err, size_t errlen);
 void bf_store_close(bf_store *s);

@@ -151,7 +151,8 @@ static int xml_decode(bf_buf *o, const char *s, size_t n)
             num[el - 1] = 0;
             char *endp;
             unsigned long cp = (num[0] == 'x' || num[0] == 'X') ? strtoul(num + 1, &endp, 16) : strtoul(num, &endp, 10);
-            if (*endp == 0) { rc = put_utf8(o, cp); done = 1; }
+            /* out-of-range or NUL references are not characters: keep the text as it is */
+            if (*endp == 0 && num[0] && cp > 0 && cp < 0x110000) { rc = put_utf8(o, cp); done = 1; }
         }
         if (!done) { rc = bf_buf_putc(o, s[i]); i++; continue; }
         if (rc) return rc;
@@ -179,10 +180,11 @@ static int64_t iso8601_ms(const char *s)
     struct tm tm = {0};
     int y, mo, d, h, mi;
     double sec;
-    if (sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6) return 0;
+    if (sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6 || !(sec >= 0 && sec < 61)) return 0;
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59) return 0;
     tm.tm_year = y - 1900; tm.tm_mon = mo - 1; tm.tm_mday = d; tm.tm_hour = h; tm.tm_min = mi;
     tm.tm_sec = (int)sec;
-    return (int64_t)timegm(&tm) * 1000 + (int64_t)((sec - (int)sec) * 1000);
+    return (int64_t)timegm(&tm) * 1000 + (int64_t)((sec - (int)sec) * 1000 + 0.5);
 }
 
 /* ---- one request with retries ---- */
@@ -191,6 +193,7 @@ typedef struct s3req {
     const char *op;                          /* for messages: "put", "get", … */
     const char *method;
     const char *key;                         /* full key (prefix included) or NULL for the bucket */
+    const char *label;                       /* what to name in messages when key is NULL */
     const bf_sigv4_header *query; size_t nquery;
     const bf_sigv4_header *headers; size_t nheaders;   /* extra headers, all signed */
     const char *body; size_t body_len;       /* memory body, or: */
@@ -414,8 +417,10 @@ static void setup_handle(s3be *b, CURL *h, s3req *rq, attempt *a, const char *ur
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(b->timeout_ms < 10000 ? b->timeout_ms : 10000));
-    /* streaming GETs may legitimately run long: they are bounded by stall detection, not a total time */
-    if (!rq->sink) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)b->timeout_ms);
+    /* large transfers (streaming GETs, big bodies) may legitimately run long: they are bounded by stall
+     * detection (no byte for timeout_ms), small requests by a total time as well */
+    int64_t up = rq->fd >= 0 ? rq->fd_len : (int64_t)rq->body_len;
+    if (!rq->sink && up <= (1 << 20)) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)b->timeout_ms);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(b->timeout_ms / 1000 > 0 ? b->timeout_ms / 1000 : 1));
     if (fresh) curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
@@ -438,11 +443,13 @@ static void set_failure(s3req *rq, long status, const attempt *a, CURLcode cc, c
     char msg[512];
     xml_get(a->errbody.data ? a->errbody.data : "", a->errbody.data ? a->errbody.data + a->errbody.len : "",
             "Message", msg, sizeof msg);
+    const char *what = rq->key ? rq->key : rq->label ? rq->label : "";
     if (cc != CURLE_OK)
-        bf_store_seterr("%s %s: %s", rq->op, rq->key ? rq->key : "", curl_easy_strerror(cc));
+        bf_store_seterr("%s %s: %s", rq->op, what, curl_easy_strerror(cc));
+    else if (!code[0] && rq->head)
+        bf_store_seterr("%s %s: HTTP %ld (HEAD answers carry no S3 error code)", rq->op, what, status);
     else
-        bf_store_seterr("%s %s: HTTP %ld%s%s%s%s", rq->op, rq->key ? rq->key : "", status, code[0] ? " " : "", code,
-                        msg[0] ? ": " : "", msg);
+        bf_store_seterr("%s %s: HTTP %ld%s%s%s%s", rq->op, what, status, code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
 }
 
 static void finish_success(s3req *rq, attempt *a)
@@ -686,6 +693,61 @@ static void mpu_abort(mpu *m)
     bf_store_seterr("%s", saved);
 }
 
+/* Parts go up concurrently (MPU_WORKERS, bounded by the pool): one connection rarely fills the link to S3. */
+#define MPU_WORKERS 4
+
+typedef struct mpu_run {
+    mpu *m;
+    int fd;
+    int64_t size, ps;
+    pthread_mutex_t mu;
+    size_t next;
+    int rc;
+    char err[1024];      /* first failure's text (bf_store_errmsg is per thread) */
+} mpu_run;
+
+static void *mpu_worker(void *arg)
+{
+    mpu_run *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        size_t i = r->next;
+        int stop = r->rc || i >= r->m->nparts;
+        if (!stop) r->next++;
+        pthread_mutex_unlock(&r->mu);
+        if (stop) break;
+        int64_t off = (int64_t)i * r->ps;
+        int rc = mpu_part(r->m, r->fd, i, off, r->size - off < r->ps ? r->size - off : r->ps);
+        if (rc) {
+            pthread_mutex_lock(&r->mu);
+            if (!r->rc) {
+                r->rc = rc;
+                snprintf(r->err, sizeof r->err, "%s", bf_store_errmsg());
+            }
+            pthread_mutex_unlock(&r->mu);
+        }
+    }
+    return NULL;
+}
+
+static int upload_parts(mpu *m, int fd, int64_t size, int64_t ps)
+{
+    mpu_run r = {.m = m, .fd = fd, .size = size, .ps = ps};
+    pthread_mutex_init(&r.mu, NULL);
+    size_t nw = MPU_WORKERS;
+    if (nw > m->b->max_conn) nw = m->b->max_conn;
+    if (nw > m->nparts) nw = m->nparts;
+    pthread_t th[MPU_WORKERS];
+    size_t started = 0;
+    for (; started + 1 < nw; started++)
+        if (pthread_create(&th[started], NULL, mpu_worker, &r) != 0) break;
+    mpu_worker(&r);                       /* the calling thread works too */
+    for (size_t i = 0; i < started; i++) pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&r.mu);
+    if (r.rc) bf_store_seterr("%s", r.err);
+    return r.rc;
+}
+
 static int put_multipart(s3be *b, char *key, int fd, int64_t size, const bf_kv *meta, size_t nmeta)
 {
     int64_t ps = b->part_size;
@@ -694,10 +756,7 @@ static int put_multipart(s3be *b, char *key, int fd, int64_t size, const bf_kv *
     m.etags = calloc(m.nparts, sizeof *m.etags);
     if (!m.etags) return -ENOMEM;
     int rc = mpu_initiate(&m, meta, nmeta);
-    for (size_t i = 0; i < m.nparts && !rc; i++) {
-        int64_t off = (int64_t)i * ps;
-        rc = mpu_part(&m, fd, i, off, size - off < ps ? size - off : ps);
-    }
+    if (!rc) rc = upload_parts(&m, fd, size, ps);
     if (!rc) rc = mpu_complete(&m);
     if (rc && m.upload_id[0]) mpu_abort(&m);
     free(m.etags);
@@ -767,10 +826,10 @@ static int s_del(void *be, const char *key)
     return rc == -ENOENT ? 0 : rc;
 }
 
-static int parse_list(const s3be *b, const bf_buf *resp, bf_store_list *out)
+int bf_store_s3_parse_list(const char *xml, size_t len, const char *prefix, bf_store_list *out)
 {
-    const char *p = resp->data ? resp->data : "", *end = p + resp->len;
-    size_t cap = 0, pl = strlen(b->prefix);
+    const char *p = xml ? xml : "", *end = p + (xml ? len : 0);
+    size_t cap = 0, pl = strlen(prefix);
     const char *blk;
     size_t bl;
     int rc = 0;
@@ -788,13 +847,13 @@ static int parse_list(const s3be *b, const bf_buf *resp, bf_store_list *out)
         xml_get(blk, be_, "ETag", etag, sizeof etag);
         size_t el = strlen(etag);
         if (el >= 2 && etag[0] == '"' && etag[el - 1] == '"') { memmove(etag, etag + 1, el - 2); etag[el - 2] = 0; }
-        if (!rc && key.len >= pl && !strncmp(key.data, b->prefix, pl))
+        if (!rc && key.data && key.len >= pl && !strncmp(key.data, prefix, pl))
             rc = bf_store_list_add(out, &cap, key.data + pl, key.len - pl, strtoll(size, NULL, 10), iso8601_ms(lm), etag);
         bf_buf_free(&key);
     }
     char trunc[16], next[1024];
-    xml_get(resp->data ? resp->data : "", end, "IsTruncated", trunc, sizeof trunc);
-    xml_get(resp->data ? resp->data : "", end, "NextContinuationToken", next, sizeof next);
+    xml_get(xml ? xml : "", end, "IsTruncated", trunc, sizeof trunc);
+    xml_get(xml ? xml : "", end, "NextContinuationToken", next, sizeof next);
     if (!rc && !strcmp(trunc, "true") && next[0] && !(out->next = strdup(next))) rc = -ENOMEM;
     return rc;
 }
@@ -811,9 +870,12 @@ static int s_list(void *be, const char *prefix, const char *token, size_t max, b
     if (token) q[nq++] = (bf_sigv4_header){"continuation-token", token};
     bf_buf resp;
     bf_buf_init(&resp, XMLBODY_MAX);
-    s3req rq = {.op = "list", .method = "GET", .key = NULL, .query = q, .nquery = nq, .fd = -1, .resp = &resp};
+    char label[1200];
+    snprintf(label, sizeof label, "s3://%s/%s", b->bucket, fp);
+    s3req rq = {.op = "list", .method = "GET", .key = NULL, .label = label, .query = q, .nquery = nq, .fd = -1,
+                .resp = &resp};
     int rc = s3_perform(b, &rq);
-    if (!rc) rc = parse_list(b, &resp, out);
+    if (!rc) rc = bf_store_s3_parse_list(resp.data, resp.len, b->prefix, out);
     bf_buf_free(&resp);
     free(fp);
     return rc;
@@ -946,7 +1008,7 @@ static int s_open(const char *rest, const bf_s3_config *s3, void **out, char *er
                                 &b->creds);
     }
     if (rc) {
-        if (rc == -ENOMEM && !err[0]) snprintf(err, errlen, "out of memory");
+        if (!err[0]) snprintf(err, errlen, "s3 store %s: %s", rest, rc == -EINVAL ? "bad credentials settings" : strerror(-rc));
         s_close(b);
         return rc;
     }
@@ -969,7 +1031,8 @@ int bf_store_s3_create_bucket(bf_store *s)
         snprintf(body, sizeof body,
                  "<CreateBucketConfiguration><LocationConstraint>%s</LocationConstraint></CreateBucketConfiguration>",
                  b->region);
-    s3req rq = {.op = "create-bucket", .method = "PUT", .key = NULL, .body = body, .body_len = strlen(body), .fd = -1};
+    s3req rq = {.op = "create-bucket", .method = "PUT", .key = NULL, .label = b->bucket, .body = body,
+                .body_len = strlen(body), .fd = -1};
     bf_store_seterr("%s", "");
     int rc = s3_perform(b, &rq);
     if (rc == -EEXIST || (rc && strstr(bf_store_errmsg(), "BucketAlreadyOwnedByYou"))) rc = 0;

@@ -9,4 +9,7 @@ extern const bf_store_ops bf_store_s3_ops;
 /* Test and set-up helper: create the bucket of an s3:// store (signed PUT /bucket; "already owned by
  * you" counts as success). 0 or negative errno with bf_store_errmsg() set. */
 int bf_store_s3_create_bucket(bf_store *s);
+/* Parse one ListObjectsV2 answer (XML, entity-decoded keys) into out, keeping keys that start with
+ * prefix (which is stripped). Exposed for tests and the fuzz target. 0 or -ENOMEM; out freed by caller. */
+int bf_store_s3_parse_list(const char *xml, size_t len, const char *prefix, bf_store_list *out);
 #endif

@@ -1,7 +1,8 @@
 /* bf_syslog: single-pass RFC 5424 / RFC 3164 parser (see bf_syslog.h for the output contract).
  *
  * Design: the message is scanned once into spans (pointers into the input, nothing copied or
- * allocated), then the JSON object is written with one reservation of out. No regex, no malloc.
+ * allocated), then the JSON object is written through a raw pointer into out, reserving per field
+ * rather than checking per byte. No regex, no malloc besides out's growth.
  *
  * Decisions worth knowing (documented here because they change field values):
  * - Missing PRI: rsyslog assumes PRI 13 (user.notice). We do the same when the rest still parses as
@@ -17,8 +18,9 @@
  * - 3164 timestamps carry no zone: they are taken as UTC, with the year (when absent) that puts the
  *   time closest to the receive time.
  * - RFC 5424 with a malformed STRUCTURED-DATA keeps the header fields, omits structured_data and
- *   keeps the unparsed text at the start of message (nothing is lost). Repeated SD-IDs are merged
- *   into one object; repeated PARAM-NAMEs (allowed by the RFC) appear as repeated keys.
+ *   keeps the unparsed text at the start of message (nothing is lost); so does SD with more than 64
+ *   elements. Repeated SD-IDs are merged into one object; repeated PARAM-NAMEs (allowed by the RFC)
+ *   appear as repeated keys (jansson keeps the last).
  */
 #include "bf_syslog.h"
 

@@ -4,7 +4,17 @@
  * facility, severity, syslog_timestamp, hostname, app_name, proc_id, msg_id, structured_data, message.
  * Empty / "-" fields are omitted; invalid UTF-8 becomes U+FFFD. Never fails on content: anything that
  * is not syslog becomes {"rfc":"raw","message":<whole>}. Pure function: no allocation besides out.
- * Returns 0, or -ENOMEM / -E2BIG from the buffer. */
+ * Returns 0, or -ENOMEM / -E2BIG from the buffer.
+ *
+ * Details (see the comment at the top of bf_syslog.c for the reasoning):
+ * - Trailing CR / LF / NUL of the message are ignored. Other control characters are JSON-escaped
+ *   (NUL as \u0000, which is valid JSON; jansson needs JSON_ALLOW_NUL to read it).
+ * - Missing PRI: like rsyslog, PRI 13 (user.notice) when the line still opens with a 3164 timestamp;
+ *   otherwise rfc "raw" (BfTs, timestamp, source_ip and message only).
+ * - syslog_timestamp: RFC 3339, normalised (upper-case T/Z, offset as "+hh:mm" as sent, fraction as sent);
+ *   3164 times (no zone) are rendered as UTC with the year closest to recv_ms; an unparseable 5424
+ *   timestamp is kept as sent.
+ * - On error out is left exactly as it was (nothing partial is appended). */
 #ifndef BF_SYSLOG_H
 #define BF_SYSLOG_H
 #include <stddef.h>

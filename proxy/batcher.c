@@ -105,6 +105,8 @@ int batcher_append(bstream *s, const char *data, size_t len, size_t records, uin
     pthread_mutex_lock(&s->mu);
     int rc = 0;
     if (s->buf.len && s->buf.len + len > b->o.max_bytes) rc = seal_locked(s);
+    /* reserve a whole batch at once: growing by doubling would copy each batch about twice more */
+    if (!rc && !s->buf.cap) bf_buf_reserve(&s->buf, b->o.max_bytes + 65536);
     if (!rc) rc = bf_buf_append(&s->buf, data, len);
     if (!rc) {
         if (!s->records && s->buf.len == len) s->first_mono_ms = bf_mono_ms();

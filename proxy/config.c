@@ -44,7 +44,7 @@ static const bf_config_key keys[] = {
       "longest TCP message kept whole (longer LF lines are cut, octet-counted ones close the connection)"),
     K("tcp.max_connections", BF_CT_INT, tcp_max_connections, "1000", 1, 1000000, NULL,
       "open connections per TCP input"),
-    K("http.max_body", BF_CT_SIZE, http_max_body, "64MiB", 1024, 1073741824, NULL,
+    K("http.max_body", BF_CT_SIZE, http_max_body, "16MiB", 1024, 1073741824, NULL,
       "largest HTTP input body, after decompression (413 above)"),
     K("http.timeout", BF_CT_DURATION, http_timeout_ms, "30s", 100, 3600000, NULL,
       "how long an HTTP input request waits for its data to reach the spool (503 after)"),

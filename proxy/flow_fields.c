@@ -184,13 +184,19 @@ static int value_len(const flow_field *f, const uint8_t *p, size_t avail, size_t
     return *hdr + *len <= avail ? 0 : -EBADMSG;
 }
 
-int flow_fields_skip(const flow_tmpl *t, const uint8_t *p, size_t avail, size_t *used)
+int flow_fields_skip(const flow_tmpl *t, const uint8_t *p, size_t avail, size_t *used, uint16_t want_ie,
+                     uint64_t *value, int *found)
 {
     size_t off = 0;
     for (uint16_t i = 0; i < t->nfields; i++) {
+        const flow_field *f = &t->fields[i];
         size_t hdr, len;
-        if (value_len(&t->fields[i], p + off, avail - off, &hdr, &len))
+        if (value_len(f, p + off, avail - off, &hdr, &len))
             return -EBADMSG;
+        if (want_ie && f->id == want_ie && !f->pen && len && len <= 8) {
+            *value = fj_rdn(p + off + hdr, len);
+            *found = 1;
+        }
         off += hdr + len;
     }
     *used = off;
@@ -249,10 +255,26 @@ static void put_hexv(fj *w, const ie_def *d, const uint8_t *v, size_t n, const f
     (void)tb;
     fj_hex(w, d->name, v, n);
 }
+/* init + uptime, where the 32-bit uptime counter may have wrapped (every 49.7 days): the result is put
+ * in the 2^32 ms window that ends one minute after the export time, since a flow cannot end much
+ * after it was exported. */
+static int64_t uptime_since_init(const flow_time_base *tb, uint64_t uptime)
+{
+    const int64_t wrap = INT64_C(1) << 32, hi = tb->unix_ms + 60000;
+    int64_t t = tb->init_ms + (int64_t)(uptime & 0xFFFFFFFFu);
+    if (t > hi)
+        t -= (t - hi + wrap - 1) / wrap * wrap;
+    else if (hi - t >= wrap)
+        t += (hi - t) / wrap * wrap;
+    return t;
+}
+
 static void put_uptime(fj *w, const ie_def *d, const uint8_t *v, size_t n, const flow_time_base *tb)
 {
     if (!n || n > 8)
         fj_hex(w, d->name, v, n);
+    else if (tb && tb->has_init)  /* IPFIX: flowStart/EndSysUpTime are ms since systemInitTime */
+        fj_i64(w, d->name, uptime_since_init(tb, fj_rdn(v, n)));
     else if (tb && tb->has_uptime)  /* the uptime difference is taken mod 2^32 so a wrapped counter works */
         fj_i64(w, d->name, tb->unix_ms - (int64_t)(int32_t)((uint32_t)tb->uptime_ms - (uint32_t)fj_rdn(v, n)));
     else
@@ -301,6 +323,22 @@ void flow_fields_prepare(flow_field *fields, uint16_t n)
     }
 }
 
+/* RFC 5103 biflows: enterprise 29305 carries the reverse direction of IANA element <id>; such a field is
+ * written as "reverse_<name>". Returns 1 when written. */
+#define PEN_REVERSE 29305
+static int put_reverse(fj *w, const flow_field *f, const uint8_t *v, size_t n, const flow_time_base *tb)
+{
+    const ie_def *d = f->pen == PEN_REVERSE ? ie_lookup(f->id) : NULL;
+    if (!d || d->type == FT_SKIP)
+        return 0;
+    char name[64], alt[64];
+    snprintf(name, sizeof name, "reverse_%s", d->name);
+    snprintf(alt, sizeof alt, "reverse_%s", d->alt ? d->alt : d->name);
+    ie_def r = {d->id, d->type, name, alt};
+    put_by_type[d->type](w, &r, v, n, tb);
+    return 1;
+}
+
 int flow_fields_record(fj *w, const flow_tmpl *t, const uint8_t *p, size_t avail, size_t *used,
                        const flow_time_base *tb)
 {
@@ -316,7 +354,8 @@ int flow_fields_record(fj *w, const flow_tmpl *t, const uint8_t *p, size_t avail
         const uint8_t *v = p + off + hdr;
         off += hdr + len;
         if (f->def < 0 || f->slot < 0) {
-            put_unknown(w, f, v, len);
+            if (!put_reverse(w, f, v, len, tb))
+                put_unknown(w, f, v, len);
             continue;
         }
         size_t bit = (size_t)f->slot;
@@ -343,5 +382,24 @@ int flow_fields_store(flow_ctx *c, uint8_t version, uint32_t domain, uint16_t ti
     }
     c->st->templates_added++;
     c->st->template_evictions += (uint64_t)rc;
+    return 0;
+}
+
+#define IE_SYSTEM_INIT_MS 160
+
+int flow_fields_options(flow_ctx *c, const flow_tmpl *t, uint32_t domain, const uint8_t *p, size_t avail,
+                        size_t *used)
+{
+    uint64_t init = 0;
+    int found = 0;
+    if (flow_fields_skip(t, p, avail, used, IE_SYSTEM_INIT_MS, &init, &found))
+        return -EBADMSG;
+    c->st->options_records++;
+    if (found && init <= (uint64_t)INT64_MAX) {
+        int rc = flow_tmpl_set_init(c->tc, t->version, c->exporter, domain, (int64_t)init);
+        if (rc < 0)
+            return rc;
+        c->st->template_evictions += (uint64_t)rc;
+    }
     return 0;
 }

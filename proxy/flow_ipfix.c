@@ -60,7 +60,7 @@ static int template_set(flow_ctx *c, uint32_t domain, const uint8_t *p, size_t n
     return 0;
 }
 
-static int data_set(flow_ctx *c, uint32_t domain, uint16_t tid, const uint8_t *p, size_t n)
+static int data_set(flow_ctx *c, uint32_t domain, uint16_t tid, const uint8_t *p, size_t n, int64_t export_ms)
 {
     const flow_tmpl *t = flow_tmpl_find(c->tc, 10, c->exporter, domain, tid);
     if (!t) {
@@ -70,15 +70,21 @@ static int data_set(flow_ctx *c, uint32_t domain, uint16_t tid, const uint8_t *p
     int nrec = 0;
     size_t off = 0, used;
     fj w;
+    flow_time_base tb = {.unix_ms = export_ms};
+    tb.has_init = flow_tmpl_get_init(c->tc, 10, c->exporter, domain, &tb.init_ms) == 0;
     while (n - off >= t->min_len) {  /* RFC 7011: padding is shorter than any record */
         if (t->options) {
-            if (flow_fields_skip(t, p + off, n - off, &used))
-                return -EBADMSG;
-            c->st->options_records++;
+            int rc = flow_fields_options(c, t, domain, p + off, n - off, &used);
+            if (rc)
+                return rc;
+            /* remembering the boot time may have evicted entries (tiny tables): look t up again */
+            t = flow_tmpl_find(c->tc, 10, c->exporter, domain, tid);
+            if (!t)
+                return nrec;
         } else {
             fj_begin(&w, c->out, c->recv_ms, c->exporter, "ipfix");
             fj_u64(&w, "observation_domain_id", domain);
-            if (flow_fields_record(&w, t, p + off, n - off, &used, NULL))
+            if (flow_fields_record(&w, t, p + off, n - off, &used, &tb))
                 return -EBADMSG;
             fj_end(&w);
             if (w.rc)
@@ -97,6 +103,7 @@ int flow_ipfix_decode(flow_ctx *c, const uint8_t *p, size_t len)
     size_t mlen = fj_rd16(p + 2);
     if (mlen < IPFIX_HDR || mlen > len)
         return -EBADMSG;  /* truncated message */
+    int64_t export_ms = (int64_t)fj_rd32(p + 4) * 1000;
     uint32_t domain = fj_rd32(p + 12);
     size_t off = IPFIX_HDR;
     int total = 0;
@@ -112,7 +119,7 @@ int flow_ipfix_decode(flow_ctx *c, const uint8_t *p, size_t len)
         if (id == SET_TEMPLATE || id == SET_OPTIONS)
             rc = template_set(c, domain, body, blen, id == SET_OPTIONS);
         else if (id >= 256)
-            rc = data_set(c, domain, id, body, blen);
+            rc = data_set(c, domain, id, body, blen, export_ms);
         else
             return -EBADMSG;  /* set ids 0, 1, 4-255 are reserved */
         if (rc < 0)

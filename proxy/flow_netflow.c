@@ -113,9 +113,13 @@ static int nf9_data(flow_ctx *c, uint32_t domain, uint16_t tid, const uint8_t *p
     fj w;
     while (n - off >= t->min_len) {  /* a shorter tail is padding */
         if (t->options) {
-            if (flow_fields_skip(t, p + off, n - off, &used))
-                return -EBADMSG;
-            c->st->options_records++;
+            int rc = flow_fields_options(c, t, domain, p + off, n - off, &used);
+            if (rc)
+                return rc;
+            /* remembering the boot time may have evicted entries (tiny tables): look t up again */
+            t = flow_tmpl_find(c->tc, 9, c->exporter, domain, tid);
+            if (!t)
+                return nrec;
         } else {
             fj_begin(&w, c->out, c->recv_ms, c->exporter, "netflow_v9");
             fj_u64(&w, "source_id", domain);

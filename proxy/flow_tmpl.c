@@ -120,12 +120,37 @@ static int32_t free_or_lru_slot(flow_tmpl_cache *c, int *evicted)
     return lru;
 }
 
+/* Finds or creates the entry for a key; *evicted set when the LRU entry had to go. */
+static flow_tmpl *slot_for(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, uint16_t tid,
+                           int *evicted)
+{
+    flow_tmpl *t = flow_tmpl_find(c, version, exporter, domain, tid);
+    if (t)
+        return t;
+    int32_t i = free_or_lru_slot(c, evicted);
+    t = &c->slots[i];
+    size_t el = strlen(exporter);
+    if (el >= sizeof t->exporter)
+        el = sizeof t->exporter - 1;
+    memcpy(t->exporter, exporter, el);
+    t->exporter[el] = '\0';
+    t->version = version;
+    t->domain = domain;
+    t->tid = tid;
+    t->used = 1;
+    size_t b = bucket_of(c, version, t->exporter, domain, tid);
+    t->next = c->buckets[b];
+    c->buckets[b] = i;
+    c->count++;
+    return t;
+}
+
 int flow_tmpl_put(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, uint16_t tid,
                   int options, uint16_t nscope, const flow_field *fields, uint16_t nfields)
 {
     if (!exporter)
         exporter = "";
-    if (!nfields || nfields > FLOW_TMPL_MAX_FIELDS || nscope > nfields)
+    if (!tid || !nfields || nfields > FLOW_TMPL_MAX_FIELDS || nscope > nfields)
         return -EINVAL;
     uint32_t min_len = 0;
     for (uint16_t i = 0; i < nfields; i++)
@@ -137,26 +162,8 @@ int flow_tmpl_put(flow_tmpl_cache *c, uint8_t version, const char *exporter, uin
         return -ENOMEM;
     memcpy(copy, fields, nfields * sizeof *copy);
     int evicted = 0;
-    flow_tmpl *t = flow_tmpl_find(c, version, exporter, domain, tid);
-    if (t) {
-        free(t->fields);  /* refresh in place */
-    } else {
-        int32_t i = free_or_lru_slot(c, &evicted);
-        t = &c->slots[i];
-        size_t el = strlen(exporter);
-        if (el >= sizeof t->exporter)
-            el = sizeof t->exporter - 1;
-        memcpy(t->exporter, exporter, el);
-        t->exporter[el] = '\0';
-        t->version = version;
-        t->domain = domain;
-        t->tid = tid;
-        t->used = 1;
-        size_t b = bucket_of(c, version, t->exporter, domain, tid);
-        t->next = c->buckets[b];
-        c->buckets[b] = i;
-        c->count++;
-    }
+    flow_tmpl *t = slot_for(c, version, exporter, domain, tid, &evicted);
+    free(t->fields);  /* a refresh replaces the old definition */
     t->fields = copy;
     t->nfields = nfields;
     t->nscope = nscope;
@@ -164,4 +171,22 @@ int flow_tmpl_put(flow_tmpl_cache *c, uint8_t version, const char *exporter, uin
     t->min_len = min_len;
     t->last_used = ++c->clock;
     return evicted;
+}
+
+int flow_tmpl_set_init(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, int64_t init_ms)
+{
+    int evicted = 0;
+    flow_tmpl *t = slot_for(c, version, exporter ? exporter : "", domain, 0, &evicted);
+    t->init_ms = init_ms;
+    t->last_used = ++c->clock;
+    return evicted;
+}
+
+int flow_tmpl_get_init(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, int64_t *init_ms)
+{
+    flow_tmpl *t = flow_tmpl_find(c, version, exporter, domain, 0);
+    if (!t)
+        return -ENOENT;
+    *init_ms = t->init_ms;
+    return 0;
 }

@@ -29,6 +29,7 @@ typedef struct flow_tmpl {
     uint16_t nscope;
     uint32_t min_len;    /* record length; for variable-length templates the minimum (1 byte per var field) */
     flow_field *fields;
+    int64_t init_ms;     /* pseudo entry (tid 0): the exporter's systemInitTimeMilliseconds */
     uint64_t last_used;
     int32_t next;        /* hash chain */
     int used;
@@ -43,6 +44,11 @@ flow_tmpl *flow_tmpl_find(flow_tmpl_cache *c, uint8_t version, const char *expor
  * room, -ENOMEM, or -EINVAL (no fields, too many fields, zero record length). */
 int flow_tmpl_put(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, uint16_t tid,
                   int options, uint16_t nscope, const flow_field *fields, uint16_t nfields);
+/* Exporter boot time (IPFIX systemInitTimeMilliseconds, from options data) per (version, exporter, domain),
+ * kept in the same bounded table as a pseudo entry with template id 0. set: 0, 1 (evicted) or -ENOMEM;
+ * get: 0 when known, else -ENOENT. */
+int flow_tmpl_set_init(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, int64_t init_ms);
+int flow_tmpl_get_init(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, int64_t *init_ms);
 void flow_tmpl_del(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, uint16_t tid);
 size_t flow_tmpl_count(const flow_tmpl_cache *c);
 #endif

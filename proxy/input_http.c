@@ -3,7 +3,8 @@
  * The request's records are appended to the dataset's batch, the batch is sealed, and the answer is
  * 200 only once that batch is durable in the spool (so a 200 survives kill -9). 503 + Retry-After while
  * the spool is full or the write does not complete within http.timeout; 413 over http.max_body;
- * 400 for a corrupt body; 401 for a wrong token. GET /health answers 200 for load balancers.
+ * 400 for a corrupt body; 401 for a wrong token; 503 when the request bytes buffered by all connections
+ * exceed 4 x http.max_body (bounded memory). GET /health answers 200 for load balancers.
  * Stopping joins the server threads on a helper thread so the loop (which completes spool writes that
  * waiting requests depend on) never blocks on it. */
 #include "inputs.h"
@@ -30,12 +31,14 @@ typedef struct http_impl {
     size_t max_body;
     int64_t timeout_ms;
     char dataset[65];
+    atomic_size_t buffered;     /* request bytes held by all connections: bounded, 503 above */
+    size_t max_buffered;
     bf_counter *c_req, *c_rej;
 } http_impl;
 
 typedef struct http_req {
     bf_buf body;
-    int too_large;
+    int too_large, too_busy;
 } http_req;
 
 static atomic_int stoppers;   /* helper threads still stopping a server; main waits for 0 at exit */
@@ -73,6 +76,10 @@ static enum MHD_Result handle_post(http_impl *h, struct MHD_Connection *c, http_
 {
     if (!token_ok(h, c)) return respond(c, 401, "{\"error\":\"missing or wrong bearer token\"}", 0);
     if (rq->too_large) return respond(c, 413, "{\"error\":\"body too large\"}", 0);
+    if (rq->too_busy) {
+        bf_counter_add(h->c_rej, 1);
+        return respond(c, 503, "{\"error\":\"too many request bytes in flight, retry later\"}", 1);
+    }
     if (batcher_pressure(h->b)) {
         bf_counter_add(h->c_rej, 1);
         return respond(c, 503, "{\"error\":\"spool full, retry later\"}", 1);
@@ -122,8 +129,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!rq->too_large && bf_buf_append(&rq->body, upload, *upload_size)) rq->too_large = 1;
+        size_t n = *upload_size;
         *upload_size = 0;
+        if (rq->too_large || rq->too_busy) return MHD_YES;   /* drain and discard */
+        if (atomic_fetch_add(&h->buffered, n) + n > h->max_buffered) {
+            atomic_fetch_sub(&h->buffered, n);
+            rq->too_busy = 1;
+        } else if (bf_buf_append(&rq->body, upload, n)) {
+            atomic_fetch_sub(&h->buffered, n);
+            rq->too_large = 1;
+        }
         return MHD_YES;
     }
     if (!strcmp(method, "GET") && !strcmp(url, "/health")) return respond(c, 200, "{\"status\":\"ok\"}", 0);
@@ -134,9 +149,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls, (void)c, (void)toe;
+    (void)c, (void)toe;
+    http_impl *h = cls;
     http_req *rq = *con_cls;
     if (!rq) return;
+    atomic_fetch_sub(&h->buffered, rq->body.len);
     bf_buf_free(&rq->body);
     free(rq);
     *con_cls = NULL;
@@ -165,6 +182,7 @@ static int http_start(input *in, char *err, size_t errlen)
     snprintf(h->path, sizeof h->path, "%s", in->src.path);
     snprintf(h->dataset, sizeof h->dataset, "%s", in->dataset);
     h->max_body = (size_t)in->env->cfg->http_max_body;
+    h->max_buffered = 4 * h->max_body;   /* a few maximal requests at once, not one per connection */
     h->timeout_ms = in->env->cfg->http_timeout_ms;
     char l[200];
     bf_metrics_labels(l, sizeof l, "tenant", in->tenant, "dataset", in->dataset, NULL);
@@ -173,7 +191,7 @@ static int http_start(input *in, char *err, size_t errlen)
                                   "HTTP input requests answered 503 (spool full or slow)", l);
     h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL, NULL, handler, h,
                             MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
                             MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot start the HTTP server on port %d", in->src.port);

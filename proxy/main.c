@@ -233,6 +233,7 @@ static int start(proxy *p)
                    (int)p->cfg->batch_level};
     if ((rc = forwarder_create(&p->loop, &fo, p->spool, p->m, tenant_token, p, &p->f))) return rc;
     if ((rc = forwarder_load(p->f))) return rc;
+    if (p->cfg->dlq_max_bytes) dlq_enforce(p->spool, (uint64_t)p->cfg->dlq_max_bytes);   /* the cap may be lower now */
     p->env = (input_env){&p->loop, p->b, p->cfg, p->m};
     if ((rc = inputs_create(&p->env, &p->in)) || (rc = health_create(p->in, p->f, p->b, p->spool, p->m, &p->h)))
         return rc;

@@ -4,7 +4,7 @@
 #        Swift vs one curl process uploading the same objects with --aws-sigv4 over keep-alive.
 # Prints BENCH|<figure>|<ours>|<peer>|<peer value>|<ratio> lines (ratio = ours / peer, higher is better).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BIN=${BF_BUILD:-build}/bench/bench_common_store
 [ -x "$BIN" ] || make -s "$BIN" >/dev/null || exit 1
 T=${BF_TMP:-/tmp/bf-bench}/store-bench.$$

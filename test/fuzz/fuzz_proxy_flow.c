@@ -9,14 +9,17 @@
 
 #include "../../proxy/flow.h"
 
-static flow_state *state;  /* fuzzer harness only: one long-lived state like a receiving thread's */
+/* fuzzer harness only: long-lived states like a receiving thread's; a tiny one exercises eviction */
+static flow_state *states[2];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    if (!state && flow_state_create(32, &state))
+    flow_state **sp = &states[(data[0] >> 3) & 1];
+    if (!*sp && flow_state_create((data[0] >> 3) & 1 ? 2 : 32, sp))
         abort();
+    flow_state *state = *sp;
     static const char *const exporters[] = {"127.0.0.1", "::1"};
     flow_kind kind = (flow_kind)(data[0] % 3);
     const char *exp = exporters[(data[0] >> 2) & 1];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proxy HTTP input: bearer token (401), gzip and zstd bodies, 404/405, 413 over http.max_body, corrupt
 # body 400; every POST answered 200 is in the receiver's intake after kill -9 of the proxy (receiver down
-# meanwhile) and a restart; after the restart the spool is empty again.
+# meanwhile) and a restart; a corrupt spool entry is quarantined at start; the spool drains afterwards.
 set -u
 . "$BF_ROOT/test/tools/proxy-lib.sh"
 W=$BF_TMP/proxy_http_durable; rm -rf "$W"; mkdir -p "$W"
@@ -57,8 +57,13 @@ done
 ok "20 POSTs answered 200 (receiver down)"
 kill -9 "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null
 [ "$(find "$W/spool/acme/hook" -type f -name 'acme--*' ! -name '*.meta' | wc -l)" -ge 1 ] || die "nothing in the spool"
+# a partial batch (as left by a crash in the middle of a write by another tool) must be quarantined
+printf '\x28\xb5\x2f\xfd\x00\x58' >"$W/spool/acme/hook/queue/acme--hook--0000000000000000001--ndjson.zst"
 px_receiver "$W" $RP $RA "$W/tenants.yaml"
 px_proxy "$W/proxy.yaml" "$W/proxy.log" $PA
+expect_eq "$(curl -s "http://127.0.0.1:$PA/api/v1/health" | jq -r .spool.quarantined)" 1 "quarantined at start"
+[ -n "$(find "$W/spool/quarantine" -name 'acme--hook--0000000000000000001*' 2>/dev/null)" ] || die "not in quarantine/"
+ok "corrupt spool entry quarantined at start"
 px_wait_records "$W/intake" acme hook $n 30
 R=$(px_records "$W/intake" acme hook)
 expect_eq "$(echo "$R" | jq -r 'select(.seq) | .seq' | sort -n | paste -sd,)" "$(seq -s, 1 20)" "json records after kill -9"
@@ -67,7 +72,7 @@ echo "$R" | grep -q '"id":1234567890123456789' || die "integer not exact"
 expect_eq "$(echo "$R" | wc -l)" $n "no duplicates"
 ok "all $n records acknowledged before kill -9 arrived, no duplicates"
 for _ in $(seq 50); do
-  [ "$(find "$W/spool" -type f -name 'acme--*' | wc -l)" -eq 0 ] && break; sleep 0.1
+  [ "$(find "$W/spool/acme" -type f -name 'acme--*' | wc -l)" -eq 0 ] && break; sleep 0.1
 done
-expect_eq "$(find "$W/spool" -type f -name 'acme--*' | wc -l)" 0 "spool empty after upload"
+expect_eq "$(find "$W/spool/acme" -type f -name 'acme--*' | wc -l)" 0 "spool empty after upload"
 ok "spool drained"

@@ -9,7 +9,7 @@ set -u
 . "$BF_ROOT/test/tools/receiver-lib.sh"
 W=$BF_TMP/receiver_outage; rm -rf "$W"; mkdir -p "$W"
 SW=$W/swift; SPORT=20090; EP=http://127.0.0.1:$SPORT
-cleanup() { rcv_cleanup; jobs -p | xargs -r kill 2>/dev/null; swift_private_down "$SW"; }
+cleanup() { touch "$W/stop-load"; rcv_cleanup; swift_private_down "$SW"; }
 trap cleanup EXIT
 swift_private_up "$SW" $SPORT
 BUCKET=rcv-outage-$$; s3_mkbucket "$EP" "$BUCKET"
@@ -100,12 +100,13 @@ loader() { # id: post unique bodies until told to stop; record acked keys with t
     [ "$code" = 200 ] && echo "$(jq -r .key "$W/out-$s") $s" >>"$W/acked-k$id"
   done
 }
-for id in 1 2 3 4; do : >"$W/acked-k$id"; loader $id & done
+LOADERS=()
+for id in 1 2 3 4; do : >"$W/acked-k$id"; loader $id & LOADERS+=($!); done
 enough_acks() { [ "$(cat "$W"/acked-k* | wc -l)" -ge 40 ]; }
 wait_for 30 enough_acks || die "load produced too few acks"
 kill -9 "$B"; wait "$B" 2>/dev/null
 sleep 0.5; touch "$W/stop-load"
-wait 2>/dev/null
+wait "${LOADERS[@]}" 2>/dev/null
 swift_proxy "$SW" $SPORT start || die "start swift (kill test)"
 rcv_start "$W/b.yaml" "$W/log-b2" 20032
 wait_for 90 spool_empty || die "spool not drained after restart"
@@ -116,7 +117,10 @@ while read -r key seed; do
   cmp "$W/got" "$W/body-$seed.gz" || die "object $key differs after kill -9"
   n=$((n + 1))
 done <"$W/acked-kill"
-s3_keys "$EP" "$BUCKET" intake/acme/fw/ | sed 's/.*--\([0-9a-f]*\)\.gz$/\1/' | sort | uniq -d >"$W/dups"
+# each load body (acknowledged or not) may be stored at most once
+s3_keys "$EP" "$BUCKET" intake/acme/fw/ | sed 's/.*--\([0-9a-f]*\)\.gz$/\1/' | sort >"$W/stored-h"
+for f in "$W"/body-k*.gz; do sha256sum "$f" | cut -c1-16; done | sort -u >"$W/load-h"
+grep -Fxf "$W/load-h" "$W/stored-h" | uniq -d >"$W/dups"
 [ ! -s "$W/dups" ] || die "bodies stored twice: $(cat "$W/dups")"
 ok "kill -9 under load: all $n acknowledged bodies in the store, none twice"
 rcv_stop "$A"

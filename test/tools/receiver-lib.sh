@@ -9,13 +9,14 @@ die() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 expect_eq() { [ "$1" = "$2" ] || die "$3: expected '$2', got '$1'"; }
 
-# rcv_start CONFIG LOG DATA_PORT: start a receiver and wait until its data port answers; sets RCV_PID.
+# rcv_start CONFIG LOG DATA_PORT [https]: start a receiver and wait until its data port answers; sets RCV_PID.
 rcv_start() {
+  local scheme=${4:-http}
   "$RCV_BIN" -c "$1" >>"$2" 2>&1 &
   RCV_PID=$!
   RCV_PIDS+=("$RCV_PID")
   local i=0
-  until curl -sf -o /dev/null "http://127.0.0.1:$3/health"; do
+  until curl -skf -o /dev/null "$scheme://127.0.0.1:$3/health"; do
     kill -0 "$RCV_PID" 2>/dev/null || { tail -n 20 "$2" >&2; die "receiver exited at start"; }
     i=$((i + 1)); [ $i -lt 200 ] || die "receiver not ready on :$3"
     sleep 0.05

@@ -309,6 +309,40 @@ static void t_special_keys(void **state)
     bf_store_list_free(&l);
 }
 
+/* puts and deletes racing in shared directories (the file store prunes empty directories on delete) */
+typedef struct churn { bf_store *st; int id; int errors; } churn;
+static void *churn_worker(void *arg)
+{
+    churn *c = arg;
+    for (int i = 0; i < 40; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "churn/d%d/k%d-%d", i % 3, c->id, i);
+        if (bf_store_put(c->st, key, "v", 1, NULL, 0) != 0) c->errors++;
+        if (bf_store_delete(c->st, key) != 0) c->errors++;
+    }
+    return NULL;
+}
+
+static void t_concurrent_put_delete(void **state)
+{
+    suite *s = *state;
+    enum { NT = 4 };
+    pthread_t th[NT];
+    churn c[NT];
+    for (int i = 0; i < NT; i++) {
+        c[i] = (churn){s->st, i, 0};
+        pthread_create(&th[i], NULL, churn_worker, &c[i]);
+    }
+    for (int i = 0; i < NT; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(c[i].errors, 0);
+    }
+    bf_store_list l;
+    assert_int_equal(bf_store_list_all(s->st, "churn/", 1000, &l), 0);
+    assert_int_equal(l.n, 0);
+    bf_store_list_free(&l);
+}
+
 static void t_bad_keys(void **state)
 {
     suite *s = *state;
@@ -477,10 +511,10 @@ static void t_metrics(void **state)
     bf_buf out;
     bf_buf_init(&out, 0);
     assert_int_equal(bf_metrics_render(m, &out), 0);
-    assert_non_null(strstr(out.data, "bf_store_request_seconds_count{op=\"put\"} 2"));
-    assert_non_null(strstr(out.data, "bf_store_request_seconds_count{op=\"head\"} 1"));
-    assert_non_null(strstr(out.data, "bf_store_errors_total{op=\"put\"} 1"));
-    assert_non_null(strstr(out.data, "bf_store_errors_total{op=\"head\"} 0"));   /* not-found is no error */
+    assert_non_null(strstr(out.data, "bytefreezer_store_request_seconds_count{op=\"put\"} 2"));
+    assert_non_null(strstr(out.data, "bytefreezer_store_request_seconds_count{op=\"head\"} 1"));
+    assert_non_null(strstr(out.data, "bytefreezer_store_errors_total{op=\"put\"} 1"));
+    assert_non_null(strstr(out.data, "bytefreezer_store_errors_total{op=\"head\"} 0"));   /* not-found is no error */
     bf_buf_free(&out);
     bf_store_close(st);
     bf_metrics_destroy(m);
@@ -836,12 +870,44 @@ static void t_get_resumes_with_range(void **state)
     assert_int_equal(fcount(5), 2);
 }
 
+/* the ListObjectsV2 parser alone: entities, numeric references, prefix stripping, the continuation token */
+static void t_parse_list_xml(void **state)
+{
+    (void)state;
+    static const char xml[] =
+        "<?xml version=\"1.0\"?><ListBucketResult><Name>b</Name><Prefix>pre/</Prefix><IsTruncated>true</IsTruncated>"
+        "<NextContinuationToken>tok+/=&amp;</NextContinuationToken>"
+        "<Contents><Key>pre/a&amp;b&lt;c&gt;&quot;&apos;&#233;&#x65E5;&#0;&bogus;</Key>"
+        "<LastModified>2026-11-27T10:00:00.123Z</LastModified><ETag>&quot;9dd4&quot;</ETag><Size>11</Size></Contents>"
+        "<Contents><Key>other/x</Key><Size>1</Size></Contents>"
+        "<Contents><Key>pre/x y</Key><LastModified>bad</LastModified><ETag>\"e-3\"</ETag><Size>100</Size></Contents>"
+        "</ListBucketResult>";
+    bf_store_list l = {0};
+    assert_int_equal(bf_store_s3_parse_list(xml, sizeof xml - 1, "pre/", &l), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.items[0].key, "a&b<c>\"'\xc3\xa9\xe6\x97\xa5&#0;&bogus;");
+    assert_int_equal(l.items[0].size, 11);
+    assert_int_equal(l.items[0].mtime_ms, 1795773600123LL);
+    assert_string_equal(l.items[0].etag, "9dd4");
+    assert_string_equal(l.items[1].key, "x y");
+    assert_int_equal(l.items[1].mtime_ms, 0);
+    assert_string_equal(l.items[1].etag, "e-3");
+    assert_string_equal(l.next, "tok+/=&");
+    bf_store_list_free(&l);
+    static const char last[] = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
+    assert_int_equal(bf_store_s3_parse_list(last, sizeof last - 1, "", &l), 0);
+    assert_int_equal(l.n, 0);
+    assert_null(l.next);
+    bf_store_list_free(&l);
+}
+
 #define SUITE_TESTS                                                   \
     cmocka_unit_test(t_put_get_head_delete),                          \
     cmocka_unit_test(t_empty_and_limits),                             \
     cmocka_unit_test(t_metadata),                                     \
     cmocka_unit_test(t_special_keys),                                 \
     cmocka_unit_test(t_bad_keys),                                     \
+    cmocka_unit_test(t_concurrent_put_delete),                        \
     cmocka_unit_test(t_conditional_create),                           \
     cmocka_unit_test(t_conditional_race),                             \
     cmocka_unit_test(t_sink_abort),                                   \
@@ -862,6 +928,7 @@ int main(void)
     fails += _cmocka_run_group_tests("store_moto", tests, sizeof tests / sizeof tests[0], setup_moto, teardown);
     const struct CMUnitTest faults[] = {
         cmocka_unit_test(t_retry_slowdown),
+        cmocka_unit_test(t_parse_list_xml),
         cmocka_unit_test(t_keepalive_reuse),
         cmocka_unit_test(t_multipart_abort),
         cmocka_unit_test(t_virtual_host),

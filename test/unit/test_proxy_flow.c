@@ -392,7 +392,72 @@ static void test_ipfix(void **st)
     assert_int(r, "ie9_1", 7);
     json_decref(r);
 
-    /* the same template id on the netflow port as v9 is a different template */
+    /* options template with systemInitTimeMilliseconds (as softflowd sends), then a template with
+     * flowStart/EndSysUpTime: the times become absolute */
+    bf_buf_reset(&out);
+    ipfix_header(&p, 77);
+    size_t st3 = p.n;
+    p16(&p, 3); p16(&p, 0);
+    p16(&p, 500); p16(&p, 2); p16(&p, 1);
+    p16(&p, 143); p16(&p, 4); p16(&p, 160); p16(&p, 8);
+    p16(&p, 0);  /* padding */
+    set16(&p, st3 + 2, (unsigned)(p.n - st3));
+    st3 = p.n;
+    p16(&p, 2); p16(&p, 0);
+    p16(&p, 501); p16(&p, 3); p16(&p, 22); p16(&p, 4); p16(&p, 21); p16(&p, 4); p16(&p, 2); p16(&p, 4);
+    set16(&p, st3 + 2, (unsigned)(p.n - st3));
+    st3 = p.n;
+    /* booted 60 days before the export time (1770314400 s): the 32-bit uptime has wrapped once */
+    const uint64_t boot = 1770314400000ULL - 60ULL * 86400000ULL;
+    p16(&p, 500); p16(&p, 0); p32(&p, 1); p64(&p, boot);
+    set16(&p, st3 + 2, (unsigned)(p.n - st3));
+    st3 = p.n;
+    uint64_t up_start = 60ULL * 86400000ULL - 600000, up_end = 60ULL * 86400000ULL - 1000;  /* 10 min / 1 s ago */
+    p16(&p, 501); p16(&p, 0); p32(&p, (uint32_t)up_start); p32(&p, (uint32_t)up_end); p32(&p, 9);
+    set16(&p, st3 + 2, (unsigned)(p.n - st3));
+    ipfix_finish(&p);
+    assert_int_equal(flow_decode(s, FLOW_IPFIX, p.b, p.n, "::1", RECV, &out), 1);
+    r = line(&out, 0);
+    assert_int(r, "flow_start_ms", 1770314400000LL - 600000);
+    assert_int(r, "flow_end_ms", 1770314400000LL - 1000);
+    assert_int(r, "packets", 9);
+    json_decref(r);
+    flow_state_stats(s, &fs, NULL);
+    assert_int_equal(fs.options_records, 1);
+    /* RFC 5103 reverse octets (enterprise 29305, IE 1) */
+    bf_buf_reset(&out);
+    ipfix_header(&p, 79);
+    st3 = p.n;
+    p16(&p, 2); p16(&p, 0);
+    p16(&p, 600); p16(&p, 2); p16(&p, 1); p16(&p, 4); p16(&p, 0x8000 | 1); p16(&p, 4); p32(&p, 29305);
+    set16(&p, st3 + 2, (unsigned)(p.n - st3));
+    st3 = p.n;
+    p16(&p, 600); p16(&p, 0); p32(&p, 1500); p32(&p, 700);
+    set16(&p, st3 + 2, (unsigned)(p.n - st3));
+    ipfix_finish(&p);
+    assert_int_equal(flow_decode(s, FLOW_IPFIX, p.b, p.n, "::1", RECV, &out), 1);
+    r = line(&out, 0);
+    assert_int(r, "bytes", 1500);
+    assert_int(r, "reverse_bytes", 700);
+    json_decref(r);
+    /* without the boot time (another domain), the raw uptimes are kept under their own names */
+    bf_buf_reset(&out);
+    ipfix_header(&p, 78);
+    st3 = p.n;
+    p16(&p, 2); p16(&p, 0);
+    p16(&p, 501); p16(&p, 3); p16(&p, 22); p16(&p, 4); p16(&p, 21); p16(&p, 4); p16(&p, 2); p16(&p, 4);
+    set16(&p, st3 + 2, (unsigned)(p.n - st3));
+    st3 = p.n;
+    p16(&p, 501); p16(&p, 0); p32(&p, 1000); p32(&p, 2000); p32(&p, 9);
+    set16(&p, st3 + 2, (unsigned)(p.n - st3));
+    ipfix_finish(&p);
+    assert_int_equal(flow_decode(s, FLOW_IPFIX, p.b, p.n, "::1", RECV, &out), 1);
+    r = line(&out, 0);
+    assert_int(r, "first_switched", 1000);
+    assert_int(r, "last_switched", 2000);
+    assert_absent(r, "flow_start_ms");
+    json_decref(r);
+
     /* withdrawal: data after it is dropped again */
     bf_buf_reset(&out);
     ipfix_header(&p, 77);

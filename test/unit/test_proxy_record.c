@@ -95,6 +95,18 @@ static void test_depth_bound(void **st)
     assert_int_equal(has, 1);
 }
 
+/* found by fuzz_proxy_record: a backslash followed by NUL is not an escape; CR before '{' */
+static void test_fuzz_regressions(void **st)
+{
+    (void)st;
+    assert_int_equal(record_is_object("{\"s\":\"\\\0\"}", 10, NULL), 0);
+    bf_buf out;
+    bf_buf_init(&out, 0);
+    assert_int_equal(record_line(RECORD_AUTO, "\r\t{}\t", 5, 3, &out), 1);
+    assert_string_equal(out.data, "{\"BfTs\":3}\n");
+    bf_buf_free(&out);
+}
+
 static void test_lines(void **st)
 {
     (void)st;
@@ -125,7 +137,7 @@ int main(void)
         cmocka_unit_test(test_ndjson_insert), cmocka_unit_test(test_ndjson_keeps_bfts),
         cmocka_unit_test(test_text_and_auto), cmocka_unit_test(test_trim_and_empty),
         cmocka_unit_test(test_invalid_utf8),  cmocka_unit_test(test_depth_bound),
-        cmocka_unit_test(test_lines),         cmocka_unit_test(test_buffer_cap),
+        cmocka_unit_test(test_lines), cmocka_unit_test(test_fuzz_regressions),         cmocka_unit_test(test_buffer_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
