@@ -1,5 +1,6 @@
 /* bf_store front-end: URI dispatch to a backend, key/metadata validation, metrics, error text.
  * Backends: bf_store_file.c (file://), bf_store_s3.c (s3://). */
+#include <stdatomic.h>
 #include "bf_store.h"
 #include "bf_store_file.h"
 #include "bf_store_s3.h"
@@ -25,6 +26,7 @@ struct bf_store {
     void *be;
     bf_histogram *lat[OP_COUNT];
     bf_counter *errs[OP_COUNT];
+    _Atomic int lacks_cond;     /* set once a create-exclusive answered -ENOTSUP */
 };
 
 #define KEY_MAX 1024
@@ -275,7 +277,14 @@ int bf_store_put(bf_store *s, const char *key, const void *data, size_t len, con
 int bf_store_create_exclusive(bf_store *s, const char *key, const void *data, size_t len, const bf_kv *meta,
                               size_t nmeta)
 {
-    return put_common(s, key, data, len, meta, nmeta, 1);
+    int rc = put_common(s, key, data, len, meta, nmeta, 1);
+    if (rc == -ENOTSUP) atomic_store(&s->lacks_cond, 1);
+    return rc;
+}
+
+int bf_store_lacks_cond_put(bf_store *s)
+{
+    return s && atomic_load(&s->lacks_cond);
 }
 
 int bf_store_put_file(bf_store *s, const char *key, const char *path, const bf_kv *meta, size_t nmeta)

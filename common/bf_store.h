@@ -58,6 +58,9 @@ const char *bf_store_errmsg(void);   /* thread-local; valid until the thread's n
 int bf_store_put(bf_store *s, const char *key, const void *data, size_t len, const bf_kv *meta, size_t nmeta);
 /* Put from a local file, multipart when larger than the threshold. */
 int bf_store_put_file(bf_store *s, const char *key, const char *path, const bf_kv *meta, size_t nmeta);
+/* 1 once a create-exclusive on this handle answered -ENOTSUP (the server has no conditional writes,
+ * e.g. Swift's s3api); leases then use their listing-based protocol (bf_lease.h). */
+int bf_store_lacks_cond_put(bf_store *s);
 /* Create only if absent: -EEXIST when it exists. */
 int bf_store_create_exclusive(bf_store *s, const char *key, const void *data, size_t len,
                               const bf_kv *meta, size_t nmeta);

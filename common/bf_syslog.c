@@ -386,15 +386,28 @@ static void w_jstr(wr *w, const char *s, size_t n)
     w_put(w, "\"", 1);
 }
 
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Decimal, two digits per division (BfTs has 13 digits and is written for every message). */
 static void w_i64(wr *w, int64_t v)
 {
     char tmp[24];
     char *e = tmp + sizeof tmp, *o = e;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--o = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        o -= 2;
+        memcpy(o, digit_pairs + (u % 100) * 2, 2);
+        u /= 100;
+    }
+    if (u >= 10) {
+        o -= 2;
+        memcpy(o, digit_pairs + u * 2, 2);
+    } else {
+        *--o = (char)('0' + u);
+    }
     if (v < 0)
         *--o = '-';
     w_put(w, o, (size_t)(e - o));
@@ -689,7 +702,7 @@ static void parse_tag(const char *p, const char *end, sl_fields *f)
             ok = 1;
         }
     }
-    if (t > p && t < end && *t == ':' && (t + 1 == end || t[1] == ' ')) {
+    if (t > p && t < end && *t == ':' && (pid.n || t + 1 == end || t[1] == ' ')) {
         t++;
         ok = 1;
     } else if (ok && t < end && *t != ' ') {
@@ -753,31 +766,64 @@ static const char *parse_3164_ts(const char *p, const char *end, int64_t recv_ms
     return p;
 }
 
+/* Cisco sequence number "123: " at p: returns the position after it, or p. */
+static const char *skip_cisco_seq(const char *p, const char *end)
+{
+    const char *q = p;
+    while (q < end && isdig(*q) && q - p < 10)
+        q++;
+    return q > p && end - q >= 2 && q[0] == ':' && q[1] == ' ' ? q + 2 : p;
+}
+
+/* Token made only of hostname characters (at most 255). */
+static int is_hostname(span t)
+{
+    if (!t.n || t.n > 255)
+        return 0;
+    for (size_t i = 0; i < t.n; i++)
+        if (!hostname_char((unsigned char)t.p[i]))
+            return 0;
+    return 1;
+}
+
+/* After the sender's hostname, a relayed Cisco line repeats "seq: *time:" before the mnemonic
+ * ("... router1 123: *Feb  5 17:32:18.123: %SYS-5-CONFIG_I: ..."): both are skipped, the outer
+ * timestamp is kept. */
+static const char *skip_inner_cisco(const char *p, const char *end, int64_t recv_ms)
+{
+    const char *q = skip_cisco_seq(p, end);
+    if (q == p)
+        return p;
+    sl_fields scratch;
+    scratch.ts_len = 0;
+    const char *after = parse_3164_ts(q, end, recv_ms, &scratch);
+    return after ? after : p;  /* "host 404: not found" keeps its text */
+}
+
 static void parse_3164(const char *p, const char *end, int64_t recv_ms, sl_fields *f)
 {
     f->rfc = "3164";
-    const char *q = p;
-    /* Cisco sequence number "123: " */
-    while (q < end && isdig(*q) && q - p < 10)
-        q++;
-    if (q > p && end - q >= 2 && q[0] == ':' && q[1] == ' ')
-        p = q + 2;
+    p = skip_cisco_seq(p, end);
     const char *after = parse_3164_ts(p, end, recv_ms, f);
     if (!after) {
+        /* Cisco "123: router1: *Mar  1 00:00:00.123: %SYS-...": origin hostname before the time */
+        span h = token(p, end);
+        if (h.n > 1 && h.p[h.n - 1] == ':' && h.p + h.n < end) {
+            h.n--;
+            if (is_hostname(h) && (after = parse_3164_ts(h.p + h.n + 2, end, recv_ms, f)) != NULL) {
+                f->host = h;
+                parse_tag(after, end, f);
+                return;
+            }
+        }
         parse_tag(p, end, f);
         return;
     }
     p = after;
     span t = token(p, end);
-    if (!t.n || t.p[0] == '%' || t.p[t.n - 1] == ':' || memchr(t.p, '[', t.n)) {
+    if (!t.n || t.p[0] == '%' || t.p[t.n - 1] == ':' || memchr(t.p, '[', t.n) || !is_hostname(t)) {
         parse_tag(p, end, f);
         return;
-    }
-    for (size_t i = 0; i < t.n; i++) {
-        if (!hostname_char((unsigned char)t.p[i]) || i >= 255) {
-            parse_tag(p, end, f);
-            return;
-        }
     }
     f->host = t;
     p = t.p + t.n;
@@ -785,7 +831,7 @@ static void parse_3164(const char *p, const char *end, int64_t recv_ms, sl_field
         p++;
     if (end - p >= 2 && p[0] == ':' && p[1] == ' ')
         p += 2;  /* ASA "fw01 : %ASA-..." */
-    parse_tag(p, end, f);
+    parse_tag(skip_inner_cisco(p, end, recv_ms), end, f);
 }
 
 static void parse(const char *msg, size_t len, int64_t recv_ms, sl_fields *f)

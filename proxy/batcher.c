@@ -61,6 +61,7 @@ struct batcher {
     bstream *streams;
     atomic_uint_fast64_t pending_bytes;
     atomic_int pressure, blocked;
+    atomic_int shutting, waiters;   /* batcher_wait callers (other threads) leave before destroy frees */
     atomic_int_fast64_t last_drop_ms;
 };
 
@@ -140,10 +141,13 @@ int batcher_wait(bstream *s, uint64_t seq, int64_t timeout_ms)
         ts.tv_nsec -= 1000000000;
     }
     int rc = 0;
+    atomic_fetch_add(&s->b->waiters, 1);
     pthread_mutex_lock(&s->mu);
-    while (s->durable_seq < seq && rc == 0) rc = pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    while (s->durable_seq < seq && rc == 0 && !atomic_load(&s->b->shutting))
+        rc = pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     int ok = s->durable_seq >= seq;
     pthread_mutex_unlock(&s->mu);
+    atomic_fetch_sub(&s->b->waiters, 1);
     return ok ? 0 : -ETIMEDOUT;
 }
 
@@ -332,6 +336,14 @@ static void handle_closed(uv_handle_t *h) { ((batcher *)h->data)->closing++; }
 void batcher_destroy(batcher *b)
 {
     if (!b) return;
+    /* release threads still waiting for durability (they answer 503) before anything is freed */
+    atomic_store(&b->shutting, 1);
+    for (bstream *s = b->streams; s; s = s->next) {
+        pthread_mutex_lock(&s->mu);
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+    }
+    while (atomic_load(&b->waiters)) usleep(1000);
     b->closing = 1;
     uv_close((uv_handle_t *)&b->async, handle_closed);
     uv_close((uv_handle_t *)&b->timer, handle_closed);

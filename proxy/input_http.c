@@ -31,6 +31,7 @@ typedef struct http_impl {
     size_t max_body;
     int64_t timeout_ms;
     char dataset[65];
+    atomic_int *stoppers;       /* the env's count of servers still stopping (main waits for 0) */
     atomic_size_t buffered;     /* request bytes held by all connections: bounded, 503 above */
     size_t max_buffered;
     bf_counter *c_req, *c_rej;
@@ -40,8 +41,6 @@ typedef struct http_req {
     bf_buf body;
     int too_large, too_busy;
 } http_req;
-
-static atomic_int stoppers;   /* helper threads still stopping a server; main waits for 0 at exit */
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *body, int retry_after)
 {
@@ -181,6 +180,7 @@ static int http_start(input *in, char *err, size_t errlen)
     h->fmt = in->src.format;
     snprintf(h->path, sizeof h->path, "%s", in->src.path);
     snprintf(h->dataset, sizeof h->dataset, "%s", in->dataset);
+    h->stoppers = &in->env->http_stoppers;
     h->max_body = (size_t)in->env->cfg->http_max_body;
     h->max_buffered = 4 * h->max_body;   /* a few maximal requests at once, not one per connection */
     h->timeout_ms = in->env->cfg->http_timeout_ms;
@@ -207,8 +207,9 @@ static void *stopper(void *arg)
 {
     http_impl *h = arg;
     MHD_stop_daemon(h->d);   /* waits for requests in flight (bounded by http.timeout) */
+    atomic_int *stoppers = h->stoppers;
     impl_free(h);
-    atomic_fetch_sub(&stoppers, 1);
+    atomic_fetch_sub(stoppers, 1);
     return NULL;
 }
 
@@ -230,14 +231,12 @@ static void http_stop(input *in)
     in->impl = NULL;
     quiesce_impl(h);
     pthread_t th;
-    atomic_fetch_add(&stoppers, 1);
+    atomic_fetch_add(h->stoppers, 1);
     if (pthread_create(&th, NULL, stopper, h)) {
         stopper(h);
         return;
     }
     pthread_detach(th);
 }
-
-int input_http_stoppers(void) { return atomic_load(&stoppers); }
 
 const listener_ops input_http_ops = {http_start, http_quiesce, http_stop};

@@ -124,7 +124,10 @@ static void set_rcvbuf(udp_impl *u, int fd)
     const proxy_source *src = &u->in->src;
     int want = (int)(src->rcvbuf ? src->rcvbuf : u->in->env->cfg->udp_rcvbuf), got = 0;
     socklen_t gl = sizeof got;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    /* SO_RCVBUFFORCE passes net.core.rmem_max when we may (CAP_NET_ADMIN, as rsyslog does); else the
+     * plain option, which the kernel clamps */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
     getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl);
     if (got / 2 < want && fd == u->w[0].fd) { /* Linux reports twice the usable size */
         char w[24], g[24], hint[96];

@@ -10,6 +10,7 @@
 #define PROXY_INPUTS_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <uv.h>
 #include <jansson.h>
 #include "bf_buf.h"
@@ -24,6 +25,7 @@ typedef struct input_env {
     batcher *b;
     const proxy_config *cfg;
     bf_metrics *m;
+    atomic_int http_stoppers;   /* HTTP listeners still shutting down on helper threads */
 } input_env;
 
 typedef struct input input;
@@ -73,9 +75,6 @@ void inputs_destroy(inputs *s);
 int inputs_status(inputs *s, json_t *detail);
 /* UDP ports listened on (for /proc/net/udp drop counters): fills up to max, returns the count. */
 size_t inputs_udp_ports(inputs *s, int *ports, char (*labels)[200], size_t max);
-
-/* HTTP listeners still shutting down on helper threads (wait for 0 before freeing the batcher). */
-int input_http_stoppers(void);
 
 /* helpers shared by the listener implementations */
 int input_bind_socket(const proxy_source *src, int socktype, int *fd, char *err, size_t errlen);

@@ -161,6 +161,16 @@ static void reload(proxy *p)
     if (p->config_path && !bf_config_load(&proxy_schema, &fresh, p->config_path, err, sizeof err)) {
         bf_log_level lvl;
         if (!bf_log_level_parse(fresh.common.log_level, &lvl)) bf_log_set_level(lvl);
+        /* only log_level and the registry apply live; say so instead of silently ignoring the rest */
+        char *old_level = p->cfg->common.log_level;
+        p->cfg->common.log_level = fresh.common.log_level;
+        char *a = bf_config_to_json(&proxy_schema, p->cfg), *b = bf_config_to_json(&proxy_schema, &fresh);
+        p->cfg->common.log_level = old_level;
+        if (a && b && strcmp(a, b))
+            bf_log_kv(BF_LOG_WARN, "config file changed in keys that need a restart (applied now: log_level, tenants)",
+                      NULL);
+        free(a);
+        free(b);
         bf_config_free(&proxy_schema, &fresh);
     } else if (p->config_path) {
         bf_log_kv(BF_LOG_ERROR, "config reload failed, keeping the running config", "error", err, NULL);
@@ -234,7 +244,11 @@ static int start(proxy *p)
     if ((rc = forwarder_create(&p->loop, &fo, p->spool, p->m, tenant_token, p, &p->f))) return rc;
     if ((rc = forwarder_load(p->f))) return rc;
     if (p->cfg->dlq_max_bytes) dlq_enforce(p->spool, (uint64_t)p->cfg->dlq_max_bytes);   /* the cap may be lower now */
-    p->env = (input_env){&p->loop, p->b, p->cfg, p->m};
+    p->env.loop = &p->loop;
+    p->env.b = p->b;
+    p->env.cfg = p->cfg;
+    p->env.m = p->m;
+    atomic_init(&p->env.http_stoppers, 0);
     if ((rc = inputs_create(&p->env, &p->in)) || (rc = health_create(p->in, p->f, p->b, p->spool, p->m, &p->h)))
         return rc;
     apply_registry(p);
@@ -263,7 +277,7 @@ static void teardown(proxy *p)
 {
     if (p->admin) bf_admin_destroy(p->admin);
     if (p->in) inputs_destroy(p->in);
-    for (int i = 0; i < 500 && input_http_stoppers(); i++) usleep(10000);
+    for (int i = 0; i < 500 && atomic_load(&p->env.http_stoppers); i++) usleep(10000);
     if (uv_is_active((uv_handle_t *)&p->tick) || p->tick.data) {
         uv_close((uv_handle_t *)&p->sigpoll, close_cb);
         uv_close((uv_handle_t *)&p->tick, close_cb);

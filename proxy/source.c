@@ -46,6 +46,8 @@ static int get_int(const json_t *v, const char *key, long long mn, long long mx,
 {
     long long x;
     if (json_is_integer(v)) x = json_integer_value(v);
+    else if (json_is_real(v) && json_real_value(v) == (double)(long long)json_real_value(v))
+        x = (long long)json_real_value(v);   /* JSON from the control service may carry 5514.0 */
     else if (json_is_string(v)) {
         char *end;
         x = strtoll(json_string_value(v), &end, 10);
@@ -126,10 +128,26 @@ static int f_token(proxy_source *s, const json_t *v, char *err, size_t errlen)
     return rc ? rc : 0;
 }
 
+static int f_ignore(proxy_source *s, const json_t *v, char *err, size_t errlen)
+{
+    (void)s, (void)v, (void)err, (void)errlen;
+    return 0;
+}
+
+/* Our keys, then the original proxy's plugin keys that the control service sends in source.custom
+ * (original-proxy §2): two map onto ours, the rest have no meaning here (auto-detected syslog mode,
+ * hint always ndjson, limits that are global settings) and are accepted so that control-managed
+ * sources start. Anything else is an error. */
 static const struct { const char *key; field_fn fn; } fields[] = {
     {"type", f_type}, {"transport", f_transport}, {"port", f_port}, {"host", f_host},
     {"data_format", f_format}, {"path", f_path}, {"token", f_token}, {"workers", f_workers},
     {"rcvbuf", f_rcvbuf},
+    {"read_buffer_size", f_rcvbuf}, {"worker_count", f_workers},
+    {"syslog_mode", f_ignore}, {"protocol", f_ignore}, {"data_hint", f_ignore}, {"max_payload_size", f_ignore},
+    {"max_lines_per_request", f_ignore}, {"read_timeout", f_ignore}, {"write_timeout", f_ignore},
+    {"enable_authentication", f_ignore}, {"tenant_id", f_ignore}, {"dataset_id", f_ignore},
+    {"bearer_token", f_ignore}, {"name", f_ignore}, {"max_connections", f_ignore}, {"max_line_size", f_ignore},
+    {"delimiter", f_ignore},
 };
 
 /* Which socket each type listens on. */

@@ -80,9 +80,8 @@ static enum MHD_Result send_json(rcv_ingest *g, struct MHD_Connection *c, int st
 static enum MHD_Result respond_error(rcv_ingest *g, struct MHD_Connection *c, rcv_req *r, int status,
                                      const char *msg)
 {
-    char buf[256];
     bf_buf b;
-    bf_buf_init(&b, sizeof buf * 4);
+    bf_buf_init(&b, 1024);
     bf_buf_puts(&b, "{\"status\":\"error\",\"error\":");
     bf_buf_json_str(&b, msg, strlen(msg));
     bf_buf_putc(&b, '}');
@@ -268,10 +267,10 @@ static int check_access(rcv_ingest *g, struct MHD_Connection *c, rcv_req *r, con
     return status;
 }
 
-/* Only known tenants/datasets get their own metric series. */
+/* Only known tenants/datasets get their own metric series (a 401 names a known tenant). */
 static void anonymize_for_metrics(rcv_req *r, int status)
 {
-    if (status == MHD_HTTP_GONE || status == MHD_HTTP_UNAUTHORIZED)
+    if (status == MHD_HTTP_GONE)
         snprintf(r->tenant, sizeof r->tenant, "_unknown");
     if (status == MHD_HTTP_GONE || status == MHD_HTTP_UNAUTHORIZED || status == MHD_HTTP_BAD_REQUEST)
         snprintf(r->dataset, sizeof r->dataset, "_unknown");
@@ -452,15 +451,14 @@ static enum MHD_Result complete(rcv_ingest *g, struct MHD_Connection *c, rcv_req
                        rcv_body_inflated_bytes(r->body), rcv_body_lines(r->body), (bf_mono_ms() - t0) / 1000.0);
     rcv_stats_request(g->d.stats, r->tenant, r->dataset, MHD_HTTP_OK);
     r->counted = r->responded = true;
-    char out[RCV_KEY_MAX + 96];
     bf_buf b;
     bf_buf_init(&b, 0);
     bf_buf_puts(&b, "{\"status\":\"ok\",\"key\":");
     bf_buf_json_str(&b, key, strlen(key));
     bf_buf_printf(&b, ",\"lines\":%llu}", (unsigned long long)rcv_body_lines(r->body));
-    snprintf(out, sizeof out, "%s", b.data ? b.data : "{}");
+    enum MHD_Result q = b.data ? send_json(g, c, MHD_HTTP_OK, b.data) : MHD_NO;   /* NULL: out of memory */
     bf_buf_free(&b);
-    return send_json(g, c, MHD_HTTP_OK, out);
+    return q;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,

@@ -28,7 +28,11 @@ struct rcv_uploader {
     pthread_cond_t cv;
     bool stop, kicked, idle;    /* idle: the last pass found nothing to upload */
     uint64_t rng;
+    char **seen;                /* queues ever seen, for the per-dataset gauge (uploader thread only) */
+    size_t nseen;
 };
+
+#define MAX_SEEN 4096
 
 typedef struct entry { char *queue; char *name; } entry;
 
@@ -255,12 +259,47 @@ static int64_t backoff_ms(rcv_uploader *u, int attempt)
     return d / 2 + (int64_t)(bf_rand_next(&u->rng) % (uint64_t)(d / 2 + 1));
 }
 
+static void remember_queue(rcv_uploader *u, const char *q)
+{
+    for (size_t i = 0; i < u->nseen; i++)
+        if (!strcmp(u->seen[i], q))
+            return;
+    if (u->nseen == MAX_SEEN)
+        return;
+    char **ns = realloc(u->seen, (u->nseen + 1) * sizeof *ns);
+    if (!ns)
+        return;
+    u->seen = ns;
+    if ((u->seen[u->nseen] = strdup(q)))
+        u->nseen++;
+}
+
+/* Per-dataset spool gauges: every queue ever seen, so an emptied queue reports 0, not its last value. */
+static void update_gauges(rcv_uploader *u)
+{
+    char **queues = NULL;
+    size_t nq = 0;
+    if (!bf_spool_queues(u->sp, &queues, &nq)) {
+        for (size_t i = 0; i < nq; i++)
+            if (ends_with(queues[i], QUEUE_SUFFIX))
+                remember_queue(u, queues[i]);
+        bf_spool_names_free(queues, nq);
+    }
+    for (size_t i = 0; i < u->nseen; i++) {
+        char t[128], d[128];
+        if (sscanf(u->seen[i], "%127[^/]/%127[^/]/", t, d) == 2)
+            rcv_stats_spool_dataset(u->stats, t, d, bf_spool_queue_bytes(u->sp, u->seen[i]));
+    }
+    rcv_stats_spool(u->stats, bf_spool_used(u->sp), bf_spool_max(u->sp));
+}
+
 /* One pass over the backlog; returns the number uploaded, or negative when one failed. */
 static int pass(rcv_uploader *u)
 {
     entry *e = NULL;
     size_t n = 0;
     int rc = collect(u->sp, &e, &n), done = 0;
+    update_gauges(u);
     if (rc)
         return rc;
     for (size_t i = 0; i < n && !stopping(u); i++) {
@@ -278,7 +317,7 @@ static int pass(rcv_uploader *u)
         done++;
     }
     free_entries(e, n);
-    rcv_stats_spool(u->stats, bf_spool_used(u->sp), bf_spool_max(u->sp));
+    update_gauges(u);
     return rc && rc != -EBADMSG ? rc : done;
 }
 
@@ -369,5 +408,8 @@ void rcv_uploader_stop(rcv_uploader *u)
     pthread_join(u->thread, NULL);
     pthread_cond_destroy(&u->cv);
     pthread_mutex_destroy(&u->mu);
+    for (size_t i = 0; i < u->nseen; i++)
+        free(u->seen[i]);
+    free(u->seen);
     free(u);
 }

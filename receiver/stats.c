@@ -107,6 +107,14 @@ void rcv_stats_spool(rcv_stats *s, uint64_t used, uint64_t max)
     bf_gauge_set(s->spool_max, (double)max);
 }
 
+void rcv_stats_spool_dataset(rcv_stats *s, const char *tenant, const char *dataset, uint64_t bytes)
+{
+    char labels[256];
+    bf_metrics_labels(labels, sizeof labels, "tenant", or_unknown(tenant), "dataset", or_unknown(dataset), NULL);
+    bf_gauge_set(bf_metrics_gauge(s->m, "bytefreezer_receiver_spool_dataset_bytes",
+                                  "spool bytes waiting for upload, per dataset", labels), (double)bytes);
+}
+
 void rcv_stats_listening(rcv_stats *s, int up)
 {
     atomic_store(&s->listening, up);

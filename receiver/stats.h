@@ -6,6 +6,7 @@
  *   bytefreezer_receiver_lines_total{tenant,dataset}              lines of accepted bodies
  *   bytefreezer_receiver_store_seconds{tenant,dataset}            latency of the durable write (store or spool)
  *   bytefreezer_receiver_spool_bytes / _spool_max_bytes           spool use (ack: spool)
+ *   bytefreezer_receiver_spool_dataset_bytes{tenant,dataset}      spool bytes waiting per dataset
  *   bytefreezer_receiver_spool_uploads_total{result}              background uploads (ok / error)
  *   bytefreezer_receiver_inflight_requests                        requests being received or stored
  * Unknown tenants and datasets are counted under "_unknown" so that a scan cannot create unbounded series.
@@ -31,6 +32,8 @@ void rcv_stats_store_result(rcv_stats *s, int rc);
 int rcv_stats_store_failing(rcv_stats *s);
 void rcv_stats_upload(rcv_stats *s, int rc);
 void rcv_stats_spool(rcv_stats *s, uint64_t used, uint64_t max);
+/* Spool bytes waiting for one tenant/dataset (bytefreezer_receiver_spool_dataset_bytes). */
+void rcv_stats_spool_dataset(rcv_stats *s, const char *tenant, const char *dataset, uint64_t bytes);
 /* Set once the data listener runs (health reports unhealthy before). */
 void rcv_stats_listening(rcv_stats *s, int up);
 

@@ -21,8 +21,9 @@ apt_install() { # packages...: installs those not yet installed; one apt-get upd
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  if [ $updated -eq 0 ]; then apt-get update -qq >/dev/null 2>&1; updated=1; fi
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ $updated -eq 0 ]; then apt-get update -qq >"$PEERS/apt.log" 2>&1; updated=1; fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$PEERS/apt.log" 2>&1 ||
+    { tail -n 5 "$PEERS/apt.log" >&2; return 1; }
 }
 
 if ! command -v rsyslogd >/dev/null 2>&1; then
@@ -37,7 +38,7 @@ if ! apt_install libivykis0 libjson-c5 libnet1 libpcre3 libwrap0 libglib2.0-0; t
 fi
 if [ ! -x "$SNG/usr/sbin/syslog-ng" ]; then
   rm -rf "$SNG" "$PEERS"/syslog-ng-core_*.deb
-  if [ $updated -eq 0 ]; then apt-get update -qq >/dev/null 2>&1; updated=1; fi
+  if [ $updated -eq 0 ]; then apt-get update -qq >"$PEERS/apt.log" 2>&1; updated=1; fi
   ( cd "$PEERS" && apt-get download -qq syslog-ng-core >/dev/null 2>&1 ) &&
     dpkg -x "$PEERS"/syslog-ng-core_*.deb "$SNG" ||
     { echo "ingest-peers: could not download/unpack syslog-ng-core" >&2; rc=1; }

@@ -48,7 +48,7 @@ declare -A UDP_PORT=([rsyslog]=21800 [syslog-ng]=21810 [proxy]=21820)
 declare -A TCP_PORT=([rsyslog]=21801 [syslog-ng]=21811 [proxy]=21821)
 declare -A OCT_PORT=([rsyslog]=21801 [syslog-ng]=21812 [proxy]=21821)
 RCV_PORT=21830 RCV_ADMIN=21831 PX_ADMIN=21832
-declare -A PID=()
+declare -A PID=() LOGF=()
 RCV_PID=""
 SEQ=0
 
@@ -133,14 +133,13 @@ action(type="omfile" file="$d/out.jsonl" template="json")
 EOF
   rsyslogd -N1 -f "$d/rs.conf" >"$d/check.log" 2>&1 || { cat "$d/check.log"; return 1; }
   taskset -c "$DCPU" "${NICE[@]}" rsyslogd -n -f "$d/rs.conf" -i "$d/pid" >"$d/log" 2>&1 &
-  PID[rsyslog]=$!
+  PID[rsyslog]=$!; LOGF[rsyslog]=$d/log
   OUT_rsyslog=$d/out.jsonl
   wait_port udp "${UDP_PORT[rsyslog]}" $! && wait_port tcp "${TCP_PORT[rsyslog]}" $!
 }
 
 # ---- syslog-ng (unpacked .deb, see ingest-peers.sh) ----
 start_syslog-ng() {
-  [ -x "$SNG/usr/sbin/syslog-ng" ] || bash "$ROOT/test/bench/ingest-peers.sh" >/dev/null 2>&1
   [ -x "$SNG/usr/sbin/syslog-ng" ] || { log "syslog-ng not available (test/bench/ingest-peers.sh failed)"; return 1; }
   local d=$T/syslog-ng mod; mkdir -p "$d"
   mod=$(ls -d "$SNG"/usr/lib/syslog-ng/[0-9]* | head -n1)
@@ -158,7 +157,7 @@ EOF
   local args=(--module-path="$mod" -f "$d/sng.conf" -R "$d/persist" -p "$d/pid" -c "$d/ctl")
   "${env[@]}" "$SNG/usr/sbin/syslog-ng" "${args[@]}" --syntax-only >"$d/check.log" 2>&1 || { cat "$d/check.log"; return 1; }
   taskset -c "$DCPU" "${NICE[@]}" "${env[@]}" "$SNG/usr/sbin/syslog-ng" "${args[@]}" -F >"$d/log" 2>&1 &
-  PID[syslog-ng]=$!
+  PID[syslog-ng]=$!; LOGF[syslog-ng]=$d/log
   OUT_syslog_ng=$d/out.jsonl
   wait_port udp "${UDP_PORT[syslog-ng]}" $! && wait_port tcp "${OCT_PORT[syslog-ng]}" $!
 }
@@ -198,7 +197,7 @@ EOF
   RCV_PID=$!
   wait_port tcp "$RCV_PORT" "$RCV_PID" || { log "receiver did not start:"; tail -n 5 "$d/receiver.log"; return 1; }
   taskset -c "$DCPU" "${NICE[@]}" "$px" -c "$d/proxy.yaml" >"$d/proxy.log" 2>&1 &
-  PID[proxy]=$!
+  PID[proxy]=$!; LOGF[proxy]=$d/proxy.log
   STORE=$d/store/intake/bench
   wait_port udp "${UDP_PORT[proxy]}" $! && wait_port tcp "${TCP_PORT[proxy]}" $! ||
     { log "proxy did not start:"; tail -n 5 "$d/proxy.log"; return 1; }
@@ -304,7 +303,7 @@ sanity() {
 udp_n() { awk -v r="$1" -v s="$UDP_SECS" 'BEGIN{printf "%d", r * s}'; }
 max_rate() {
   local d=$1 lo=0 hi guess i mid
-  MAXR_BOUND=""
+  MAXR_BOUND=""; MAXR=0
   # rates below are the generator's achieved (offered) rates, which on a loaded machine can fall
   # short of the target: a pass proves the achieved rate, a failure bounds from above
   trial "$d" udp max 100000000 "$UDP_SECS"
@@ -313,12 +312,14 @@ max_rate() {
   # first guess: what it delivered while overloaded, a little less
   guess=$(awk -v x="$R_DELIV" -v s="$UDP_SECS" -v h="$hi" 'BEGIN{g = 0.9 * x / s; if (g > 0.9 * h) g = 0.9 * h; if (g < 1000) g = 1000; printf "%d", g}')
   for i in 1 2 3 4; do
+    alive "$d" || return
     trial "$d" udp "$guess" "$(udp_n "$guess")"
     if [ "$R_OK" = 1 ]; then lo=$(lower "$guess" "$R_RATE"); break; fi
     hi=$(lower "$guess" "$R_RATE"); guess=$(awk -v g="$hi" 'BEGIN{printf "%d", g * 0.6}')
   done
   [ "$lo" = 0 ] && { MAXR=0; return; }
   for i in 1 2 3 4 5 6; do
+    alive "$d" || return
     awk -v l="$lo" -v h="$hi" 'BEGIN{exit !((h - l) / h > 0.03)}' || break
     mid=$(awk -v l="$lo" -v h="$hi" 'BEGIN{printf "%d", (l + h) / 2}')
     trial "$d" udp "$mid" "$(udp_n "$mid")"
@@ -330,6 +331,7 @@ max_rate() {
   for i in 1 2 3; do
     local okc=0 _
     for _ in 1 2; do
+      alive "$d" || return
       trial "$d" udp "$lo" "$(udp_n "$lo")"
       [ "$R_OK" = 1 ] || break
       okc=$((okc + 1)); found=$(lower "$found" "$R_RATE")
@@ -343,6 +345,9 @@ max_rate() {
 lower() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%d", (b + 0 < a + 0) ? b : a}'; }
 
 # ---- run ----
+case " $PEERS " in *" syslog-ng "*|*" rsyslog "*)
+  bash "$ROOT/test/bench/ingest-peers.sh" >"$T/peers.log" 2>&1 || { log "peer setup incomplete:"; sed 's/^/  /' "$T/peers.log"; } ;;
+esac
 log "message size $SIZE B; daemon on CPU $DCPU, generator on CPU $GCPU; UDP rcvbuf $RCVBUF (rmem_max $RMEM_MAX); ${UDP_SECS}s per UDP run; TCP $TCP_N msgs x $TCP_RUNS"
 read -r LOAD1 _ </proc/loadavg
 awk -v l="$LOAD1" 'BEGIN{exit !(l > 1.0)}' &&
@@ -351,39 +356,54 @@ DAEMONS=()
 for d in proxy $PEERS; do
   if "start_$d" && sanity "$d"; then
     DAEMONS+=("$d")
-    [ "$d" != proxy ] || log "proxy UDP socket: $(ss -H -ulmn "sport = :${UDP_PORT[proxy]}" | grep -o 'rb[0-9]*')"
+    log "$d: pid ${PID[$d]}, UDP socket receive buffer $(ss -H -ulmn "sport = :${UDP_PORT[$d]}" | grep -o 'rb[0-9]*' | head -n1)"
   else
     log "$d: not benchmarked"
+    [ -n "${LOGF[$d]:-}" ] && tail -n 5 "${LOGF[$d]}" 2>/dev/null | sed 's/^/  /'
+    [ "$d" = proxy ] && log "(the proxy is counted through its bytefreezer_proxy_records_total and the receiver's bytefreezer_receiver_lines_total metrics)"
     stop_pid "${PID[$d]:-}"; unset "PID[$d]"
   fi
 done
 have() { local x; for x in "${DAEMONS[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
 
-declare -A UDP_MAX=() UDP_BOUND=() UDP_CPU=() TCP_TPUT=() TCP_CPU=() OCT_TPUT=() OCT_CPU=()
+# a daemon that died stops being measured; its figures stay "n/a"
+alive() {
+  kill -0 "${PID[$1]}" 2>/dev/null && return 0
+  [ -n "${DEAD[$1]:-}" ] && return 1
+  DEAD[$1]=1
+  log "$1 exited during the benchmark; its remaining figures are n/a. Last lines of ${LOGF[$1]}:"
+  tail -n 5 "${LOGF[$1]}" 2>/dev/null | sed 's/^/  /'
+  return 1
+}
+declare -A DEAD=() UDP_MAX=() UDP_BOUND=() UDP_CPU=() TCP_TPUT=() TCP_CPU=() OCT_TPUT=() OCT_CPU=()
+START=$(now)
 for d in "${DAEMONS[@]}"; do
   log "== $d: UDP max rate"
   max_rate "$d"
+  alive "$d" && [ "$MAXR" -gt 0 ] || continue
   UDP_MAX[$d]=$MAXR; UDP_BOUND[$d]=$MAXR_BOUND
   log "$d: UDP max rate ${MAXR_BOUND}$MAXR msgs/s"
 done
 
-# CPU per message at one rate every daemon sustains
-COMMON=$(for d in "${DAEMONS[@]}"; do echo "${UDP_MAX[$d]}"; done | sort -g | head -n1)
+# CPU per message at one rate every daemon sustains (80 % of the lowest max rate), median of 3
+COMMON=$(for d in "${!UDP_MAX[@]}"; do echo "${UDP_MAX[$d]}"; done | sort -g | head -n1)
 COMMON=$(awk -v c="${COMMON:-0}" 'BEGIN{printf "%d", c * 0.8}')
-if [ "${COMMON:-0}" -gt 0 ]; then
+if [ "$COMMON" -gt 0 ]; then
   for d in "${DAEMONS[@]}"; do
+    alive "$d" || continue
     log "== $d: UDP CPU at $COMMON msgs/s"
     runs=()
     for i in 1 2 3; do
       trial "$d" udp "$COMMON" "$(awk -v r="$COMMON" 'BEGIN{printf "%d", r * 3}')"
       runs+=("$(per_m "$R_CPU" "$R_DELIV")")
     done
-    UDP_CPU[$d]=$(median "${runs[@]}")
+    alive "$d" && UDP_CPU[$d]=$(median "${runs[@]}")
   done
 fi
 
 for d in "${DAEMONS[@]}"; do
   for m in tcp tcp-octet; do
+    alive "$d" || continue
     log "== $d: TCP $m throughput"
     tp=(); cp=()
     for ((i = 0; i < TCP_RUNS; i++)); do
@@ -391,10 +411,12 @@ for d in "${DAEMONS[@]}"; do
       [ "$R_DELIV" = "$R_SENT" ] || log "$d: TCP lost $((R_SENT - R_DELIV)) messages"
       tp+=("$R_TPUT"); cp+=("$(per_m "$R_CPU" "$R_DELIV")")
     done
+    alive "$d" || continue
     if [ $m = tcp ]; then TCP_TPUT[$d]=$(median "${tp[@]}"); TCP_CPU[$d]=$(median "${cp[@]}")
     else OCT_TPUT[$d]=$(median "${tp[@]}"); OCT_CPU[$d]=$(median "${cp[@]}"); fi
   done
 done
+log "measured in $(awk -v a="$(now)" -v b="$START" 'BEGIN{printf "%.0f", a - b}') s; UDP CPU figures at $COMMON msgs/s"
 
 # ---- report ----
 # line FIGURE ARRAY HIGHER_IS_BETTER(1|0)
@@ -402,7 +424,7 @@ line() {
   local fig=$1 higher=$3 ours peer pv ratio bound=""
   local -n arr=$2
   ours=${arr[proxy]:-n/a}
-  [ "$2" = UDP_MAX ] && have proxy && bound=${UDP_BOUND[proxy]}
+  [ "$2" = UDP_MAX ] && bound=${UDP_BOUND[proxy]:-}
   for peer in $PEERS; do
     pv=${arr[$peer]:-n/a}
     local pb=""; [ "$2" = UDP_MAX ] && pb=${UDP_BOUND[$peer]:-}
@@ -419,9 +441,26 @@ line() {
   done
 }
 line "UDP syslog max rate <0.1% loss, 1 core (msgs/s)" UDP_MAX 1
-line "UDP syslog CPU-s per 1M msgs at ${COMMON:-0}/s (ratio peer/ours)" UDP_CPU 0
+line "UDP syslog CPU-s per 1M msgs, common rate (ratio peer/ours)" UDP_CPU 0
 line "TCP syslog LF-framed throughput, 1 conn (msgs/s)" TCP_TPUT 1
 line "TCP syslog LF-framed CPU-s per 1M msgs (ratio peer/ours)" TCP_CPU 0
 line "TCP syslog octet-counted 5424 throughput, 1 conn (msgs/s)" OCT_TPUT 1
 line "TCP syslog octet-counted CPU-s per 1M msgs (ratio peer/ours)" OCT_CPU 0
+
+# the issue's goal: at least 2x the better peer
+best_ratio() { # ARRAY HIGHER_IS_BETTER -> ratio against the better peer, or n/a
+  local -n a=$1
+  local peer vals=()
+  for peer in $PEERS; do vals+=("${a[$peer]:-n/a}"); done
+  printf '%s\n' "${vals[@]}" | awk -v o="${a[proxy]:-n/a}" -v h="$2" '
+    $1 ~ /^[0-9.]+$/ && $1 > 0 { if (!n++ || (h ? $1 > b : $1 < b)) b = $1 }
+    END { if (!n || o !~ /^[0-9.]+$/ || o <= 0) print "n/a"; else printf "%.2f", h ? o / b : b / o }'
+}
+g=""
+for f in "UDP-rate UDP_MAX 1" "UDP-CPU UDP_CPU 0" "TCP-rate TCP_TPUT 1" "TCP-CPU TCP_CPU 0"; do
+  set -- $f
+  r=$(best_ratio "$2" "$3"); [ "$r" = n/a ] || r="${r}x"
+  g="$g $1=$r"
+done
+log "against the better peer (goal >= 2x):$g"
 exit 0

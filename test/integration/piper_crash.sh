@@ -27,7 +27,7 @@ store: {intake: "s3://$B/intake", piper: "s3://$B/piper"}
 s3: {endpoint: "$EP", region: us-east-1, path_style: true, access_key: "test:tester", secret_key: "testing"}
 poll_interval: 100ms
 workers: 1
-lease: {mode: store, ttl: 4s}
+lease: {mode: store, ttl: 15s}
 output: {codec: gzip}
 tmp_dir: "$W"
 state_dir: "$W/state$1"

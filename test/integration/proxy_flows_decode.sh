@@ -8,10 +8,10 @@
 set -euo pipefail
 ROOT=${BF_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
-T=${BF_TMP:-/tmp}/proxy_flows_decode.$$
-mkdir -p "$T"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
+mkdir -p "${BF_TMP:-/tmp}"
+T=$(mktemp -d "${BF_TMP:-/tmp}/proxy_flows_decode.XXXXXX")
+fcpid=""   # the flowcat we started and have not reaped yet (never kill a pid we already waited for)
+cleanup() { [ -n "$fcpid" ] && kill "$fcpid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -79,18 +79,22 @@ tcpdump -nr "$T/flows.pcap" 2>/dev/null | wc -l | grep -qx 16 || fail "pcap does
 # usage: capture <name> <kind> <exporter command with @PORT@>
 capture() {
   local name=$1 kind=$2; shift 2
+  : >"$T/$name.err"   # exists before the background job opens it, so the polling below never races it
   "$T/flowcat" "$kind" 21500-21599 2000 30000 >"$T/$name.ndjson" 2>"$T/$name.err" &
-  local fc=$!; pids+=("$fc")
+  local fc=$!; fcpid=$fc
   local port=""
   for _ in $(seq 100); do
-    port=$(sed -n 's/^flowcat: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/$name.err")
+    port=$(sed -n 's/^flowcat: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$T/$name.err" || true)
     [ -n "$port" ] && break
     sleep 0.05
   done
   [ -n "$port" ] || fail "$name: flowcat did not start: $(cat "$T/$name.err")"
   local cmd=("${@//@PORT@/$port}")
   "${cmd[@]}" >"$T/$name.exporter.log" 2>&1 || true
-  wait "$fc" || fail "$name: flowcat failed: $(cat "$T/$name.err")"
+  local rc=0
+  wait "$fc" || rc=$?
+  fcpid=""
+  [ "$rc" -eq 0 ] || fail "$name: flowcat exited $rc: $(cat "$T/$name.err")"
   echo "$name: $(grep -c . "$T/$name.ndjson" || true) records; $(tail -n 1 "$T/$name.err")"
 }
 

@@ -19,6 +19,7 @@ tenants:
       - {id: rsudp, source: {type: syslog, transport: udp, port: 21106, host: 127.0.0.1}}
       - {id: lines, source: {type: udp, port: 21107, host: 127.0.0.1, data_format: auto}}
       - {id: tlines, source: {type: tcp, port: 21108, host: 127.0.0.1, data_format: text}}
+      - {id: multi, source: {type: syslog, port: 21110, host: 127.0.0.1, workers: 3}}
 Y
 cat >"$W/proxy.yaml" <<Y
 admin_listen: "127.0.0.1:$PA"
@@ -99,11 +100,23 @@ T=$(px_records "$IN" acme tlines | jq -r .message | paste -sd'|')
 expect_eq "$T" 'first line|{"x":1}|last no newline' "tcp text lines"
 ok "udp ndjson/auto and tcp text lines"
 
+# workers: 3 -> three SO_REUSEPORT sockets; datagrams from many source ports spread over them
+expect_eq "$(ss -Hlun "sport = :21110" | wc -l)" 3 "receive sockets for workers: 3"
+python3 - <<'P'
+import socket
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(30)]
+for i in range(600):
+    socks[i % 30].sendto(b"<14>Nov 27 10:00:00 h multi: n=%d" % i, ("127.0.0.1", 21110))
+P
+px_wait_records "$IN" acme multi 600
+expect_eq "$(px_records "$IN" acme multi | jq -r .message | sort -u | wc -l)" 600 "distinct records over 3 workers"
+ok "3 UDP workers (SO_REUSEPORT): 600 of 600 datagrams"
+
 # every object carries the upload contract headers' effects: receiver metadata with line counts
 meta=$(find "$IN/acme/sudp" -name '.bfmeta.*' | head -1)
 [ -n "$meta" ] && { [ "$(jq -r .lines "$meta")" -ge 1 ] || die "receiver meta lines: $(cat "$meta")"; }
 h=$(curl -s "http://127.0.0.1:$PA/api/v1/health")
-expect_eq "$(echo "$h" | jq -r '.listeners.up')" 6 "listeners up"
+expect_eq "$(echo "$h" | jq -r '.listeners.up')" 7 "listeners up"
 expect_eq "$(echo "$h" | jq -r '.receiver.last_upload')" ok "receiver reachability"
 ok "health: $(echo "$h" | jq -c '{status, listeners: .listeners.up}')"
 kill -TERM "$PROXY_PID"; wait "$PROXY_PID"; expect_eq "$?" 0 "proxy exit code after SIGTERM"

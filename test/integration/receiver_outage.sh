@@ -61,21 +61,29 @@ for i in $(seq 1 8); do
   echo "${r#* } spool$i" >>"$W/acked-b"
 done
 [ "$(metric 20033 bytefreezer_receiver_spool_bytes)" != 0 ] || die "spool empty while store down"
+ds_bytes() { metric 20033 'bytefreezer_receiver_spool_dataset_bytes{tenant="acme",dataset="fw"}'; }
+has_ds_bytes() { [ "$(ds_bytes)" != "" ] && [ "$(ds_bytes)" != 0 ]; }
+wait_for 10 has_ds_bytes || die "per-dataset spool gauge not set: '$(ds_bytes)'"
 ok "ack spool: 8 bodies accepted while the store is down"
 
 # a small spool fills up: 503 with Retry-After
-conf "$W/c.yaml" 20034 20035 $'ack: spool\nmax_body_bytes: 512KiB\nspool: {dir: "'"$W"'/spool-c", max_bytes: 1MiB}'
+# (bodies here also spill to a temp file: spill.threshold 64KiB, exercising the spool copy path)
+conf "$W/c.yaml" 20034 20035 $'ack: spool\nmax_body_bytes: 512KiB\nspill: {threshold: 64KiB}\nspool: {dir: "'"$W"'/spool-c", max_bytes: 1MiB}'
 rcv_start "$W/c.yaml" "$W/log-c" 20034
 for i in 1 2 3; do head -c 380000 /dev/urandom | base64 -w 100 | gzip -1 >"$W/body-big$i.gz"; done
 expect_eq "$(send 20034 big1 | cut -d' ' -f1)" 200 "spool c first"
 expect_eq "$(send 20034 big2 | cut -d' ' -f1)" 200 "spool c second"
 expect_eq "$(send 20034 big3 | cut -d' ' -f1)" 503 "spool c over quota"
 grep -qi '^Retry-After: 7' "$W/hdr-big3" || die "no Retry-After on spool-full 503"
+mapfile -t spooled < <(find "$W/spool-c/acme/fw/queue" -name '*.gz' | sort)
+for i in 1 2; do cmp "$W/body-big$i.gz" "${spooled[$((i - 1))]}" || die "spooled spilled body $i differs"; done
 ok "full spool: 503 + Retry-After"
 
 swift_proxy "$SW" $SPORT start || die "could not restart the private swift proxy"
 spool_empty() { [ "$(metric 20033 bytefreezer_receiver_spool_bytes)" = 0 ]; }
 wait_for 60 spool_empty || die "spool of b not drained after the store came back"
+ds_zero() { [ "$(ds_bytes)" = 0 ]; }
+wait_for 10 ds_zero || die "per-dataset spool gauge not back to 0: '$(ds_bytes)'"
 while read -r key seed; do
   s3_get "$EP" "$BUCKET" "intake/$key" "$W/got" 
   cmp "$W/got" "$W/body-$seed.gz" || die "object $key differs from its body"

@@ -24,7 +24,8 @@ $4
 Y
 }
 export RCV_TEST_SK=$BF_TEST_S3_SK
-conf "$W/r.yaml" $PORT $ADMIN "max_inflated_bytes: 1GiB"
+conf "$W/r.yaml" $PORT $ADMIN $'max_inflated_bytes: 1GiB\nspill: {threshold: 256KiB, dir: "'"$W"'/spill"}'
+mkdir -p "$W/spill"
 rcv_start "$W/r.yaml" "$W/log" $PORT
 URL=http://127.0.0.1:$PORT
 
@@ -62,8 +63,17 @@ s3_get "$EP" "$BUCKET" "intake/$key" "$W/got-id.zst"
 zstd -q -dc "$W/got-id.zst" | cmp - "$W/b.ndjson" || die "identity not stored as zstd of the body"
 expect_eq "$(json_field "${r#* }" lines)" 2000 "identity lines"
 ok "identity body stored as zstd"
+# a body over spill.threshold goes through a temp file (and a streaming PUT from it)
+head -c 1100000 /dev/urandom | base64 -w 76 | gzip -1 >"$W/spill.gz"
+r=$(post "$URL/acme/fw" "$W/spill.gz" -H "Authorization: Bearer $TOKEN")
+expect_eq "${r%% *}" 200 "spilled body ($r)"
+key=$(json_field "${r#* }" key)
+s3_get "$EP" "$BUCKET" "intake/$key" "$W/got-spill.gz"
+cmp "$W/spill.gz" "$W/got-spill.gz" || die "spilled body differs in S3"
+expect_eq "$(find "$W/spill" -type f | wc -l)" 0 "temp files left in spill.dir"
+ok "spilled body stored, temp file removed"
 n_ok=$(s3_keys "$EP" "$BUCKET" intake/ | wc -l)
-expect_eq "$n_ok" 3 "objects after the accepted bodies"
+expect_eq "$n_ok" 4 "objects after the accepted bodies"
 
 # ---- rejections: status and nothing stored ----
 expect_status() { # want label file curl-args...
@@ -119,5 +129,14 @@ r=$(post "$URL/acme/fw" "$W/b.gz" -H "Authorization: Bearer $TOKEN")
 expect_eq "${r%% *}" 200 "accepted after rejections"
 m=$(curl -s "http://127.0.0.1:$ADMIN/metrics")
 echo "$m" | grep -q 'bytefreezer_receiver_requests_total{tenant="acme",dataset="fw",status="413"} 3' || die "413 metric: $(echo "$m" | grep requests_total)"
+expect_eq "$(find "$W/spill" -type f | wc -l)" 0 "temp files left in spill.dir after rejections"
+
+# an unreachable store at start is not fatal (the original exited): the receiver starts and answers 503
+sed -e "s#$EP#http://127.0.0.1:20029#" -e "s/$PORT2/20024/" -e "s/$ADMIN2/20025/" "$W/r2.yaml" >"$W/r3.yaml"
+BYTEFREEZER_RECEIVER__S3__RETRY_DEADLINE=1s BYTEFREEZER_RECEIVER__S3__TIMEOUT=1s rcv_start "$W/r3.yaml" "$W/log3" 20024
+r=$(post "http://127.0.0.1:20024/acme/fw" "$W/b.gz" -H "Authorization: Bearer $TOKEN")
+expect_eq "${r%% *}" 503 "unreachable store ($r)"
+ok "starts with the store unreachable, answers 503"
+"$RCV_BIN" -c "$W/r.yaml" --healthcheck || die "--healthcheck failed on a healthy receiver"
 rcv_stop "$RCV_PID"
 ok "all S3 checks passed"

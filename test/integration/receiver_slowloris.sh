@@ -39,4 +39,20 @@ ok "6 slow clients cut ($(cat "$W"/slow-* | tr '\n' ' '))"
 r=$(post "http://127.0.0.1:$PORT/acme/fw" "$W/b.gz" -H "Authorization: Bearer $TOKEN")
 expect_eq "${r%% *}" 200 "served after slowloris"
 rcv_stop "$RCV_PID"
+
+# max_connections: with every slot held by a slow client a new client is turned away, and it is
+# served again once the slow ones have been cut
+sed -e "s/max_connections: 64/max_connections: 2/" -e "s/$PORT/20052/" -e "s/$ADMIN/20053/" "$W/r.yaml" >"$W/r2.yaml"
+rcv_start "$W/r2.yaml" "$W/log2" 20052
+PIDS=()
+for i in 1 2; do $SL 20052 body 1 60 "$TOKEN" >"$W/limit-$i" & PIDS+=($!); done
+held() { [ "$(metric 20053 bytefreezer_receiver_inflight_requests)" = 2 ]; }
+wait_for 10 held || die "slow clients did not take both connections"
+r=$(post "http://127.0.0.1:20052/acme/fw" "$W/b.gz" -H "Authorization: Bearer $TOKEN" --max-time 5)
+[ "${r%% *}" != 200 ] || die "a third connection was served with max_connections: 2"
+wait "${PIDS[@]}"
+r=$(post "http://127.0.0.1:20052/acme/fw" "$W/b.gz" -H "Authorization: Bearer $TOKEN")
+expect_eq "${r%% *}" 200 "served once the slow clients were cut"
+rcv_stop "$RCV_PID"
+ok "max_connections enforced"
 ok "slowloris checks passed"

@@ -139,6 +139,18 @@ static const corpus_case corpus[] = {
     C("Cisco ASA hostname", "<164>Feb 05 2026 17:32:18 fw01 : %ASA-4-106023: Deny tcp src outside:1.2.3.4/5 dst inside:10.0.0.1/22 by access-group \"outside_in\"",
       "{`rfc`:`3164`,`priority`:164,`facility`:20,`severity`:4,`syslog_timestamp`:`2026-02-05T17:32:18Z`,`hostname`:`fw01`,"
       "`app_name`:`ASA-4-106023`,`message`:`Deny tcp src outside:1.2.3.4/5 dst inside:10.0.0.1/22 by access-group \\`outside_in\\``}"),
+    C("Cisco origin hostname", "<189>46: R1: *Mar  1 00:09:46.431: %SYS-5-CONFIG_I: Configured from console",
+      "{`rfc`:`3164`,`priority`:189,`facility`:23,`severity`:5,`syslog_timestamp`:`2026-03-01T00:09:46.431Z`,"
+      "`hostname`:`R1`,`app_name`:`SYS-5-CONFIG_I`,`message`:`Configured from console`}"),
+    C("Cisco relayed", "<189>Feb  5 17:32:18 10.1.1.1 2201: *Feb  5 17:32:17.999: %LINEPROTO-5-UPDOWN: Line protocol on Interface Gi0/1, changed state to up",
+      "{`rfc`:`3164`,`priority`:189,`facility`:23,`severity`:5,`syslog_timestamp`:`2026-02-05T17:32:18Z`,"
+      "`hostname`:`10.1.1.1`,`app_name`:`LINEPROTO-5-UPDOWN`,`message`:`Line protocol on Interface Gi0/1, changed state to up`}"),
+    C("number after hostname is text", "<13>Feb  5 17:32:18 host 404: not found",
+      "{`rfc`:`3164`,`priority`:13,`facility`:1,`severity`:5,`syslog_timestamp`:`2026-02-05T17:32:18Z`,`hostname`:`host`,"
+      "`app_name`:`404`,`message`:`not found`}"),
+    C("tag[pid]: without space", "<13>Feb  5 17:32:18 host app[12]:msg",
+      "{`rfc`:`3164`,`priority`:13,`facility`:1,`severity`:5,`syslog_timestamp`:`2026-02-05T17:32:18Z`,`hostname`:`host`,"
+      "`app_name`:`app`,`proc_id`:`12`,`message`:`msg`}"),
     /* Juniper */
     C("Juniper 3164", "<28>Feb  5 17:32:18 mx480-re0 mib2d[1234]: SNMP_TRAP_LINK_DOWN: ifIndex 526, ifName ge-0/0/1",
       "{`rfc`:`3164`,`priority`:28,`facility`:3,`severity`:4,`syslog_timestamp`:`2026-02-05T17:32:18Z`,`hostname`:`mx480-re0`,"

@@ -49,6 +49,22 @@ static void test_defaults(void **st)
     source_free(&s);
 }
 
+/* sources mapped from the control service carry the original plugin keys (source.custom) */
+static void test_control_keys(void **st)
+{
+    (void)st;
+    proxy_source s;
+    char err[300];
+    assert_int_equal(parse("{\"type\":\"syslog\",\"port\":5514.0,\"host\":\"0.0.0.0\",\"syslog_mode\":\"auto\","
+                           "\"read_buffer_size\":1048576,\"worker_count\":2,\"data_hint\":\"syslog\","
+                           "\"tenant_id\":\"t\",\"dataset_id\":\"d\"}", &s, err), 0);
+    assert_int_equal(s.port, 5514);
+    assert_int_equal(s.rcvbuf, 1048576);
+    assert_int_equal(s.workers, 2);
+    source_free(&s);
+    assert_int_equal(parse("{\"type\":\"udp\",\"port\":5514.5}", &s, err), -EINVAL);
+}
+
 static void test_errors(void **st)
 {
     (void)st;
@@ -133,7 +149,7 @@ static void test_udp_drops(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults), cmocka_unit_test(test_errors), cmocka_unit_test(test_registry_table),
+        cmocka_unit_test(test_defaults), cmocka_unit_test(test_errors), cmocka_unit_test(test_control_keys), cmocka_unit_test(test_registry_table),
         cmocka_unit_test(test_config), cmocka_unit_test(test_udp_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
