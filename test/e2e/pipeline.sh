@@ -56,13 +56,13 @@ EXPECT=$((N*6))
 OUT=$T/parquet
 q() { node "$ROOT/test/e2e/duckq.mjs" "$1"; }
 ids_sql() {
-  echo "SELECT coalesce(regexp_extract(message, 'e2e-[0-9]+-[a-z0-9]+-[0-9]+'), '') AS id FROM read_parquet('$OUT/packer/demo/syslog*/data/parquet/**/*.parquet', union_by_name=true)
+  echo "SELECT coalesce(regexp_extract(message, 'e2e-[0-9]+-[a-z0-9]+-[0-9]+'), '') AS id FROM read_parquet('$OUT/packer/demo/sys*/data/parquet/**/*.parquet', union_by_name=true)
         UNION ALL SELECT id FROM read_parquet('$OUT/packer/demo/webhook/data/parquet/**/*.parquet', union_by_name=true)"
 }
 got=0
 for _ in $(seq 120); do
   rm -rf "$OUT"; python3 "$ROOT/test/tools/s3cp.py" sync "$STACK_BUCKET" packer/ "$OUT" >/dev/null
-  if ls "$OUT"/packer/demo/syslog/data/parquet >/dev/null 2>&1 && ls "$OUT"/packer/demo/webhook/data/parquet >/dev/null 2>&1; then
+  if ls "$OUT"/packer/demo/sys/data/parquet >/dev/null 2>&1 && ls "$OUT"/packer/demo/webhook/data/parquet >/dev/null 2>&1; then
     got=$(q "SELECT count(*) AS n FROM ($(ids_sql)) WHERE id LIKE 'e2e-$RUN-%'" | jq -r .n)
     [ "$got" -ge "$EXPECT" ] && break
   fi
@@ -77,29 +77,30 @@ distinct=$(q "SELECT count(DISTINCT id) AS n FROM ($(ids_sql)) WHERE id LIKE 'e2
 echo "distinct ids: $distinct, duplicated: $dups"
 [ "$dups" -eq 0 ] && [ "$distinct" -eq "$EXPECT" ] || { echo "FAIL: every record must appear exactly once"; fail=1; }
 
-SY="read_parquet('$OUT/packer/demo/syslog/data/parquet/**/*.parquet', hive_partitioning=true, union_by_name=true)"
+SY="read_parquet('$OUT/packer/demo/sys/data/parquet/**/*.parquet', hive_partitioning=true, union_by_name=true)"
 # syslog fields and values (RFC 5424 over UDP with structured data; grok captures; geoip)
 row=$(q "SELECT rfc, facility, severity, app_name, hostname, user, client_ip, bytes, pipeline, year, month, day, hour,
-           CAST(structured_data AS VARCHAR) AS sd, typeof(BfTs) AS bfts_type, typeof(bytes) AS bytes_type
+           CAST(structured_data AS VARCHAR) AS sd, CAST(geo AS VARCHAR) AS geo, typeof(BfTs) AS bfts_type, typeof(bytes) AS bytes_type
          FROM $SY WHERE message LIKE '%e2e-$RUN-u5424-3 %' OR message LIKE '%e2e-$RUN-u5424-3'")
 echo "5424 row: $row"
 check() { local expr=$1 what=$2; echo "$row" | jq -e "$expr" >/dev/null || { echo "FAIL: $what"; fail=1; }; }
 check '.rfc == "5424"' "rfc 5424"
-check '.facility == 1 and .severity == 5' "facility user(1), severity notice(5)"
+check '(.facility|tonumber) == 1 and (.severity|tonumber) == 5' "facility user(1), severity notice(5)"
 check '.app_name == "e2eapp"' "app_name"
 check '.user == "bob" and .client_ip == "127.0.1.3" and (.bytes|tostring) == "30"' "grok captures"
 check '.bytes_type == "BIGINT"' "typed grok capture is an integer column"
 check '.bfts_type | startswith("TIMESTAMP")' "BfTs is a TIMESTAMP"
 check '.pipeline == "demo"' "add_field"
+check '(.geo | fromjson | .country_code) == "ZZ" and (.geo | fromjson | .city) == "Loopback"' "geoip enrichment from the test mmdb"
 check '.sd | contains("origin@32473")' "structured data kept"
 check '(.year|tostring|length) == 4 and .hour != null' "hive partition columns year/month/day/hour"
 row=$(q "SELECT rfc, app_name FROM $SY WHERE message LIKE '%e2e-$RUN-u3164-2 %' OR message LIKE '%e2e-$RUN-u3164-2'")
 check '.rfc == "3164" and .app_name == "e2eapp"' "3164 over UDP"
-TC="read_parquet('$OUT/packer/demo/syslogtcp/data/parquet/**/*.parquet', hive_partitioning=true, union_by_name=true)"
+TC="read_parquet('$OUT/packer/demo/systcp/data/parquet/**/*.parquet', hive_partitioning=true, union_by_name=true)"
 row=$(q "SELECT count(*) FILTER (WHERE message LIKE '%e2e-$RUN-toct-%' AND rfc='5424') AS oct,
                 count(*) FILTER (WHERE message LIKE '%e2e-$RUN-tlf-%' AND rfc='3164') AS lf,
                 count(*) FILTER (WHERE message LIKE '%e2e-$RUN-rsys-%' AND rfc='5424') AS rsys FROM $TC")
-check ".oct == $N and .lf == $N and .rsys == $N" "TCP octet-counted, LF-framed and rsyslog-forwarded records parsed"
+check "(.oct|tonumber) == $N and (.lf|tonumber) == $N and (.rsys|tonumber) == $N" "TCP octet-counted, LF-framed and rsyslog-forwarded records parsed"
 WH="read_parquet('$OUT/packer/demo/webhook/data/parquet/**/*.parquet', hive_partitioning=true)"
 row=$(q "SELECT CAST(big AS VARCHAR) AS big, typeof(n) AS nt, year, month, day FROM $WH WHERE id = 'e2e-$RUN-http-7'")
 check '.big == "4611686018427387905" and .nt == "BIGINT"' "HTTP records with exact big integers"

@@ -33,7 +33,7 @@ echo "Data at each stage (file store under $D/store):"
 for s in intake piper packer; do
   printf '  %-7s %4d objects  %s\n' "$s" "$(find "$D/store/$s" -type f ! -name '.*' ! -path '*/_*' 2>/dev/null | wc -l)" "$D/store/$s"
 done
-f=$(find "$D/store/packer/demo/syslog" -name '*.parquet' 2>/dev/null | head -1)
+f=$(find "$D/store/packer/demo/sys" -name '*.parquet' 2>/dev/null | head -1)
 if [ -z "$f" ]; then echo "no Parquet yet; see the logs in $D/logs"; exit 1; fi
 echo
 echo "First Parquet file: $f"

@@ -37,7 +37,7 @@ tenants:
     active: true
     token: "demo-token-0123456789"
     datasets:
-      - id: syslog
+      - id: sys
         source: {type: syslog, transport: udp, port: $((P+514)), host: 127.0.0.1}
         format: ndjson
         pipeline:
@@ -45,7 +45,7 @@ tenants:
 $geo
           - {type: add_field, config: {field: pipeline, value: demo}}
         output: {partitioning: hive_hour, time_field: BfTs, compression: zstd}
-      - id: syslogtcp
+      - id: systcp
         source: {type: syslog, transport: tcp, port: $((P+515)), host: 127.0.0.1}
         format: ndjson
         output: {partitioning: hive_hour}
