@@ -4,7 +4,7 @@ set -eu
 PKGS="build-essential pkgconf libuv1-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libzstd-dev zlib1g-dev
  libyaml-dev libpcre2-dev libmaxminddb-dev mmdb-bin libssl-dev libcmocka-dev libsnappy-dev clang libclang-rt-14-dev
  swift swift-proxy swift-account swift-container swift-object memcached zstd gzip curl jq
- libmaxmind-db-writer-perl rsyslog softflowd pmacct tcpdump iproute2 procps nodejs npm"
+ libmaxmind-db-writer-perl rsyslog softflowd pmacct tcpdump iproute2 procps prometheus nodejs npm"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
