@@ -325,15 +325,17 @@ static inline void w_put(wr *w, const char *s, size_t n)
 #define W_LIT(w, s) w_put((w), (s), sizeof(s) - 1)
 
 /* JSON string body (no quotes): escapes, invalid UTF-8 → U+FFFD; the same rules as bf_buf_json_str,
- * but usable on pieces of one string (SD values are written between their escapes). */
+ * but usable on pieces of one string (SD values are written between their escapes).
+ * Space: every input byte gives at least one output byte, so "rest of the chunk + 8" is reserved, and
+ * re-checked only where an escape makes the output longer than the input. Thus a capped out fails with
+ * -E2BIG only when the text really does not fit (within a few bytes). */
 static void w_json_body(wr *w, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n && !w->rc) {
         size_t lim = n - i < 1024 ? n : i + 1024;
-        /* worst case 6 bytes out per byte in; +8: a valid UTF-8 sequence may straddle lim */
-        if (w_need(w, (lim - i) * 6 + 8))
+        if (w_need(w, (lim - i) + 8))
             return;
         char *o = w->p;
         while (i < lim) {
@@ -344,10 +346,16 @@ static void w_json_body(wr *w, const char *str, size_t n)
             o += i - st;
             if (i >= lim)
                 break;
+            if ((size_t)(w->e - o) < (lim - i) + 8) {  /* an escape needs up to 6 bytes for 1 */
+                w->p = o;
+                if (w_grow(w, (lim - i) + 8))
+                    return;
+                o = w->p;
+            }
             unsigned c = s[i];
             if (json_class[c] == 2) {
                 size_t l = utf8_len(s + i, n - i);
-                if (l) {
+                if (l) {  /* may run up to 3 bytes past lim: covered by the 8 spare bytes */
                     memcpy(o, s + i, l);
                     o += l;
                     i += l;
@@ -521,7 +529,7 @@ static void w_recv_time(wr *w, int64_t ms)
 
 static int emit(bf_buf *b, const sl_fields *f, int64_t recv_ms, const char *source_ip)
 {
-    wr w = {b, NULL, NULL, bf_buf_reserve(b, 256)};
+    wr w = {b, NULL, NULL, bf_buf_reserve(b, 64)};
     if (w.rc)
         return w.rc;
     w.p = b->data + b->len;

@@ -14,7 +14,8 @@
  * - syslog_timestamp: RFC 3339, normalised (upper-case T/Z, offset as "+hh:mm" as sent, fraction as sent);
  *   3164 times (no zone) are rendered as UTC with the year closest to recv_ms; an unparseable 5424
  *   timestamp is kept as sent.
- * - On error out is left exactly as it was (nothing partial is appended). */
+ * - On error out is left exactly as it was (nothing partial is appended). With a capped out (max),
+ *   -E2BIG comes only when the object does not fit, give or take 16 bytes of working space. */
 #ifndef BF_SYSLOG_H
 #define BF_SYSLOG_H
 #include <stddef.h>

@@ -27,6 +27,7 @@ typedef struct part {
     pk_buf wbuf;
     pk_schema schema;
     int overflow_col;     /* -1 until needed */
+    int32_t pred[64];     /* column of the k-th member of the previous record (pass 1) */
     uint64_t rows;
     int64_t min_us, max_us;
 } part;
@@ -213,6 +214,8 @@ static int get_part(pk_conv *c, int64_t us, size_t *idx)
         return p->fd;
     p->bucket = b;
     p->overflow_col = -1;
+    for (size_t k = 0; k < 64; k++)
+        p->pred[k] = -1;
     p->min_us = INT64_MAX;
     p->max_us = INT64_MIN;
     pk_partition_path(c->o.partitioning, us, p->path, sizeof(p->path));
@@ -261,7 +264,7 @@ static int push_field(pk_conv *c, const js_field *f, pk_kind kind)
     lfield *l = &c->lf[c->nlf++];
     l->koff = c->keys.n;
     l->klen = f->klen;
-    l->hash = pk_hash(f->key, f->klen);
+    l->hash = 0;          /* computed only when the column prediction misses */
     l->kind = kind;
     return pk_buf_put(&c->keys, f->key, f->klen);
 }
@@ -271,7 +274,18 @@ static int merge_schema(pk_conv *c, part *p)
     for (size_t i = 0; i < c->nlf; i++) {
         lfield *l = &c->lf[i];
         const char *k = (const char *)c->keys.p + l->koff;
-        int ci = pk_schema_find(&p->schema, k, l->klen, l->hash);
+        int ci = -1;
+        if (i < 64 && p->pred[i] >= 0) {
+            const pk_scol *pc = &p->schema.cols[p->pred[i]];
+            if (pc->len == l->klen && !memcmp(pc->name, k, l->klen))
+                ci = p->pred[i];
+        }
+        if (ci < 0) {
+            l->hash = pk_hash(k, l->klen);
+            ci = pk_schema_find(&p->schema, k, l->klen, l->hash);
+            if (i < 64 && ci >= 0)
+                p->pred[i] = ci;
+        }
         bool system = l->klen == strlen(UNPARSED_COL) && !memcmp(k, UNPARSED_COL, l->klen);
         if (ci < 0 && p->schema.n >= c->o.max_columns && !system) {
             if (p->overflow_col < 0) {
@@ -293,6 +307,8 @@ static int merge_schema(pk_conv *c, part *p)
             ci = pk_schema_add(&p->schema, k, l->klen, l->hash, is_time);
             if (ci < 0)
                 return ci;
+            if (i < 64)
+                p->pred[i] = ci;
         }
         pk_scol *col = &p->schema.cols[ci];
         col->kind = pk_kind_join(col->kind, l->kind);

@@ -31,12 +31,22 @@ pk_kind pk_kind_join(pk_kind a, pk_kind b) { return (pk_kind)JOIN[a][b]; }
 pq_type pk_kind_pqtype(pk_kind k) { return KINDS[k].pq; }
 const char *pk_kind_name(pk_kind k) { return KINDS[k].name; }
 
+/* 8 bytes per step: keys are hashed for every member of every record */
 uint32_t pk_hash(const char *p, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)p[i]) * 16777619u;
-    return h;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n, w;
+    while (n >= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
 
 void pk_schema_free(pk_schema *s)

@@ -171,6 +171,10 @@ static bool value_eq(const cond_cmp *c, const json_t *v)
 {
     if (json_is_null(c->value))
         return json_is_null(v);
+    double a;
+    /* numbers compare by value whether they arrive as numbers or numeric text ("042" == 42) */
+    if (c->is_num && !json_is_boolean(v) && fo_value_num(v, &a) == 0)
+        return a == c->num;
     return fo_value_equal_text(v, c->text);
 }
 
@@ -444,7 +448,10 @@ static int parse_unary(lexer *lx, cond **out)
             *out = NULL;
             return -EINVAL;
         }
-        rc = lex_next(lx);
+        if ((rc = lex_next(lx))) {
+            cond_free(*out);
+            *out = NULL;
+        }
     } else {
         rc = parse_cmp(lx, out);
     }

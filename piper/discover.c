@@ -135,6 +135,9 @@ static int claim_take(claim *cl)
         bf_counter_add(c->lease_busy, 1);
     else if (rc == 0)
         bf_counter_add(c->lease_won, 1);
+    else
+        bf_log_kv(BF_LOG_WARN, "lease acquire failed", "key", cl->key, "error", strerror(-rc), "detail",
+                  bf_store_errmsg(), NULL);
     cl->held = rc == 0;
     return rc;
 }

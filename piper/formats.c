@@ -9,6 +9,7 @@
 #include "bf_buf.h"
 #include "bf_syslog.h"
 #include "filter_kv.h"
+#include "jfast.h"
 #include "jscan.h"
 
 typedef int (*parse_fn)(fmt_state *s, const char *line, size_t len, int64_t recv_ms, json_t **out);
@@ -62,13 +63,13 @@ static int fallback(const char *line, size_t len, int64_t recv_ms, const char *t
 static int p_ndjson(fmt_state *s, const char *line, size_t len, int64_t recv_ms, json_t **out)
 {
     (void)s;
-    json_t *r = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
-    if (json_is_object(r)) {
+    json_t *r = NULL;
+    int rc = jfast_load_object(line, len, &r);
+    if (rc == 0) {
         *out = r;
         return FMT_OK;
     }
-    json_decref(r);
-    return fallback(line, len, recv_ms, "_jsonparsefailure", out);
+    return rc == -ENOMEM ? rc : fallback(line, len, recv_ms, "_jsonparsefailure", out);
 }
 
 static int p_text(fmt_state *s, const char *line, size_t len, int64_t recv_ms, json_t **out)
@@ -89,11 +90,10 @@ static int p_syslog(fmt_state *s, const char *line, size_t len, int64_t recv_ms,
     int rc = bf_syslog_parse(line, len, recv_ms, NULL, &s->scratch);
     if (rc)
         return rc == -E2BIG ? fallback(line, len, recv_ms, "_syslogparsefailure", out) : -ENOMEM;
-    json_t *r = json_loadb(s->scratch.data, s->scratch.len, JSON_ALLOW_NUL, NULL);
-    if (!json_is_object(r)) {
-        json_decref(r);
+    /* bf_syslog writes valid JSON (UTF-8 repaired): build it without a second validation */
+    json_t *r = NULL;
+    if (jfast_load_trusted(s->scratch.data, s->scratch.len, &r))
         return fallback(line, len, recv_ms, "_syslogparsefailure", out);
-    }
     *out = r;
     return FMT_OK;
 }
@@ -119,12 +119,11 @@ static int p_auto(fmt_state *s, const char *line, size_t len, int64_t recv_ms, j
     while (i < len && isspace((unsigned char)line[i]))
         i++;
     if (i < len && line[i] == '{') {
-        json_t *r = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
-        if (json_is_object(r)) {
+        json_t *r = NULL;
+        if (jfast_load_object(line, len, &r) == 0) {
             *out = r;
             return FMT_OK;
         }
-        json_decref(r);
     }
     if (i < len && line[i] == '<') {
         json_t *r = NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "bf_util.h"
+#include "jfast.h"
 #include "jscan.h"
 
 #define FLUSH_BYTES (256 * 1024)
@@ -37,25 +38,20 @@ typedef struct proc {
 
 /* ---- output ---- */
 
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-    return bf_buf_append(data, buf, size) ? -1 : 0;
-}
-
 /* Serialise rec; BfTs goes first when the record lacks it. */
 static int emit_record(void *ud, json_t *rec)
 {
     proc *p = ud;
     p->st->out++;
     if (json_object_get(rec, "BfTs")) {
-        if (json_dump_callback(rec, dump_cb, &p->out, JSON_COMPACT))
+        if (jfast_dump(rec, &p->out))
             return -ENOMEM;
     } else {
         size_t at = p->out.len;
         if (bf_buf_printf(&p->out, "{\"BfTs\":%lld", (long long)p->recv_ms))
             return -ENOMEM;
         size_t body = p->out.len;
-        if (json_dump_callback(rec, dump_cb, &p->out, JSON_COMPACT))
+        if (jfast_dump(rec, &p->out))
             return -ENOMEM;
         /* the dump starts with '{': turn it into ',' (or drop it for an empty object) */
         if (p->out.len - body == 2) {

@@ -130,6 +130,13 @@ void batcher_flush(bstream *s)
     pthread_mutex_unlock(&s->mu);
 }
 
+void batcher_floor_ns(bstream *s, int64_t ns)
+{
+    pthread_mutex_lock(&s->mu);
+    if (ns > s->last_ns) s->last_ns = ns;
+    pthread_mutex_unlock(&s->mu);
+}
+
 int batcher_wait(bstream *s, uint64_t seq, int64_t timeout_ms)
 {
     struct timespec ts;

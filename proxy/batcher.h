@@ -48,6 +48,8 @@ bstream *batcher_stream(batcher *b, const char *tenant, const char *dataset);
  * the batch that holds them, for batcher_wait. 0 or -ENOMEM. */
 int batcher_append(bstream *s, const char *data, size_t len, size_t records, uint64_t *seq);
 void batcher_flush(bstream *s);                   /* seal the open batch now (if any) */
+/* New batches of this stream get names after ns (entries already spooled, whatever the clock says). */
+void batcher_floor_ns(bstream *s, int64_t ns);
 /* Wait until batch seq is in the spool: 0, or -ETIMEDOUT. */
 int batcher_wait(bstream *s, uint64_t seq, int64_t timeout_ms);
 /* Count records dropped by a UDP input because of pressure (metrics + health). */

@@ -93,6 +93,21 @@ static int replay_visit(void *ud, bf_spool *s, const char *q, const char *t, con
             continue;
         }
         (*moved)++;
+        /* a replayed entry starts over: no inherited retry count (backoff), the reason says why it is back */
+        char *mj = NULL;
+        if (!bf_spool_read_meta(s, dst, names[i], &mj)) {
+            spoolq_meta m;
+            spoolq_meta_init(&m);
+            if (!spoolq_meta_parse(mj, &m)) {
+                m.retry_count = 0;
+                snprintf(m.status, sizeof m.status, "queue");
+                snprintf(m.trigger_reason, sizeof m.trigger_reason, "dlq_replay");
+                char *nj = spoolq_meta_json(&m, t, d, names[i]);
+                if (nj) bf_spool_write_meta(s, dst, names[i], nj);
+                free(nj);
+            }
+            free(mj);
+        }
     }
     return 0;
 }

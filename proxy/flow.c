@@ -80,7 +80,7 @@ int flow_decode(flow_state *s, flow_kind kind, const uint8_t *pkt, size_t len, c
     if (!pkt)
         len = 0;
     flow_ctx c = {.tc = s->tc, .st = &s->st, .exporter = exporter_ip ? exporter_ip : "", .recv_ms = recv_ms,
-                  .out = out};
+                  .out = out, .pre = {.n = 0}};
     size_t mark = out->len;
     int rc = decoders[kind](&c, pkt, len);
     if (rc < 0) {

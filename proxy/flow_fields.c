@@ -314,9 +314,11 @@ void flow_fields_prepare(flow_field *fields, uint16_t n)
         const ie_def *d = fields[i].pen ? NULL : ie_lookup(fields[i].id);
         fields[i].def = d ? (int16_t)(d - ie_table) : -1;
         fields[i].slot = -1;
-        for (size_t k = 0; d && k < IE_COUNT; k++) {
-            if (!strcmp(ie_table[k].name, d->name)) {
-                fields[i].slot = (int16_t)k;
+        /* the first entry with the same name is at or before d; templates are refreshed often
+         * (softflowd repeats them in every datagram), so compare first characters before strcmp */
+        for (const ie_def *e = ie_table; d && e <= d; e++) {
+            if (e->name == d->name || (e->name[0] == d->name[0] && !strcmp(e->name, d->name))) {
+                fields[i].slot = (int16_t)(e - ie_table);
                 break;
             }
         }

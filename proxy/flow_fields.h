@@ -20,6 +20,7 @@ typedef struct flow_ctx {
     const char *exporter;   /* never NULL ("" when unknown) */
     int64_t recv_ms;
     bf_buf *out;
+    fj_prefix pre;          /* record prefix of this datagram (fj_begin) */
 } flow_ctx;
 
 /* Stores a parsed template (prepares its fields) and counts the outcome in ctx->st. 0 or -ENOMEM. */

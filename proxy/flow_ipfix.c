@@ -40,9 +40,11 @@ static int template_set(flow_ctx *c, uint32_t domain, const uint8_t *p, size_t n
             break;  /* zero padding at the end of the set */
         if (tid < 256 && tid != SET_TEMPLATE && tid != SET_OPTIONS)
             return -EBADMSG;
-        if (!cnt) {  /* withdrawal (RFC 7011 §8.1): 4-byte record */
+        if (!cnt) {  /* withdrawal (RFC 7011 §8.1): 4-byte record; id 2 / 3 withdraws all of the set's kind */
             if (tid >= 256)
                 flow_tmpl_del(c->tc, 10, c->exporter, domain, tid);
+            else
+                flow_tmpl_del_all(c->tc, 10, c->exporter, domain, tid == SET_OPTIONS);
             off += 4;
             continue;
         }
@@ -82,7 +84,7 @@ static int data_set(flow_ctx *c, uint32_t domain, uint16_t tid, const uint8_t *p
             if (!t)
                 return nrec;
         } else {
-            fj_begin(&w, c->out, c->recv_ms, c->exporter, "ipfix");
+            fj_begin(&w, c->out, &c->pre, c->recv_ms, c->exporter, "ipfix");
             fj_u64(&w, "observation_domain_id", domain);
             if (flow_fields_record(&w, t, p + off, n - off, &used, &tb))
                 return -EBADMSG;

@@ -6,10 +6,19 @@
 
 #include "bf_util.h"
 
-static void put(fj *w, const char *s, size_t n)
+/* Fast path writes into the spare capacity directly (bf_buf keeps one byte beyond cap for the NUL). */
+static inline void put(fj *w, const char *s, size_t n)
 {
-    if (!w->rc)
-        w->rc = bf_buf_append(w->b, s, n);
+    bf_buf *b = w->b;
+    if (w->rc)
+        return;
+    if (b->data && b->cap - b->len >= n) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    w->rc = bf_buf_append(b, s, n);
 }
 
 static void key(fj *w, const char *k)
@@ -36,10 +45,15 @@ static void put_u64(fj *w, uint64_t v)
     put(w, o, (size_t)(e - o));
 }
 
-void fj_begin(fj *w, bf_buf *b, int64_t recv_ms, const char *exporter, const char *flow_type)
+void fj_begin(fj *w, bf_buf *b, fj_prefix *pre, int64_t recv_ms, const char *exporter, const char *flow_type)
 {
     w->b = b;
     w->rc = 0;
+    if (pre && pre->n && pre->flow_type == flow_type) {
+        put(w, pre->s, pre->n);
+        return;
+    }
+    size_t start = b->len;
     put(w, "{\"BfTs\":", 8);
     fj_i64(w, NULL, recv_ms);
     char ts[32];
@@ -48,10 +62,13 @@ void fj_begin(fj *w, bf_buf *b, int64_t recv_ms, const char *exporter, const cha
     if (exporter && *exporter)
         fj_str(w, "source_ip", exporter, strlen(exporter));
     fj_str(w, "flow_type", flow_type, strlen(flow_type));
+    if (pre && !w->rc && b->len - start <= sizeof pre->s) {
+        memcpy(pre->s, b->data + start, b->len - start);
+        pre->n = b->len - start;
+        pre->flow_type = flow_type;
+    }
 }
 
-/* Values above INT64_MAX are written as strings: jansson (piper) and Parquet INT64 cannot take them as
- * numbers, and a string keeps them exact. */
 void fj_u64(fj *w, const char *k, uint64_t v)
 {
     key(w, k);

@@ -12,8 +12,16 @@ typedef struct fj {
     int rc;   /* first error of any call (0 / -ENOMEM / -E2BIG); later calls do nothing */
 } fj;
 
-/* {"BfTs":recv_ms,"timestamp":"<RFC 3339 ms>","source_ip":"<exporter>","flow_type":"<type>" */
-void fj_begin(fj *w, bf_buf *b, int64_t recv_ms, const char *exporter, const char *flow_type);
+/* The common start of every record of one datagram, written once and then copied. */
+typedef struct fj_prefix {
+    char s[256];
+    size_t n;               /* 0: not built yet */
+    const char *flow_type;  /* the type it was built for (compared by pointer) */
+} fj_prefix;
+
+/* {"BfTs":recv_ms,"timestamp":"<RFC 3339 ms>","source_ip":"<exporter>","flow_type":"<type>"
+ * pre (may be NULL) caches it for the next records of the same datagram. */
+void fj_begin(fj *w, bf_buf *b, fj_prefix *pre, int64_t recv_ms, const char *exporter, const char *flow_type);
 void fj_u64(fj *w, const char *key, uint64_t v);   /* > INT64_MAX: written as a decimal string */
 void fj_i64(fj *w, const char *key, int64_t v);
 void fj_str(fj *w, const char *key, const char *s, size_t n);   /* JSON-escaped, invalid UTF-8 → U+FFFD */

@@ -36,7 +36,7 @@ int flow_nf5_decode(flow_ctx *c, const uint8_t *p, size_t len)
     fj w;
     for (uint16_t i = 0; i < count; i++) {
         const uint8_t *r = p + NF5_HDR + (size_t)i * NF5_REC;
-        fj_begin(&w, c->out, c->recv_ms, c->exporter, "netflow_v5");
+        fj_begin(&w, c->out, &c->pre, c->recv_ms, c->exporter, "netflow_v5");
         for (size_t k = 0; k < sizeof nf5_fields / sizeof nf5_fields[0]; k++) {
             const nf5_field *f = &nf5_fields[k];
             if (f->ip)
@@ -121,7 +121,7 @@ static int nf9_data(flow_ctx *c, uint32_t domain, uint16_t tid, const uint8_t *p
             if (!t)
                 return nrec;
         } else {
-            fj_begin(&w, c->out, c->recv_ms, c->exporter, "netflow_v9");
+            fj_begin(&w, c->out, &c->pre, c->recv_ms, c->exporter, "netflow_v9");
             fj_u64(&w, "source_id", domain);
             if (flow_fields_record(&w, t, p + off, n - off, &used, tb))
                 return -EBADMSG;

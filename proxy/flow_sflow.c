@@ -60,6 +60,12 @@ typedef struct {
     uint8_t icmp_type, icmp_code;
     int has_switch;
     uint32_t src_vlan, src_prio, dst_vlan, dst_prio;
+    int has_router;
+    int nh_ver;              /* 4 or 6 */
+    uint8_t next_hop[16];
+    uint32_t src_mask, dst_mask;
+    int has_gateway;
+    uint32_t as, src_as, src_peer_as, dst_as;
 } sflow_flow;
 
 static void parse_l4(sflow_flow *f, const uint8_t *h, size_t n)
@@ -222,8 +228,60 @@ static void rec_switch(sflow_flow *f, cur *r)
     f->has_switch = !r->bad;
 }
 
+/* XDR address: type (1 IPv4, 2 IPv6) then the bytes. Returns 4, 6 or 0 (unknown type: stream marked bad). */
+static int read_addr(cur *r, uint8_t out[16])
+{
+    uint32_t type = u32(r);
+    if (type != 1 && type != 2) {
+        r->bad = 1;
+        return 0;
+    }
+    cur a = take(r, type == 1 ? 4 : 16, 0);
+    if (r->bad)
+        return 0;
+    memset(out, 0, 16);
+    memcpy(out, a.p, a.n);
+    return type == 1 ? 4 : 6;
+}
+
+static void rec_router(sflow_flow *f, cur *r)
+{
+    f->nh_ver = read_addr(r, f->next_hop);
+    f->src_mask = u32(r);
+    f->dst_mask = u32(r);
+    f->has_router = !r->bad;
+}
+
+/* Extended gateway: BGP AS numbers; dst_as is the last AS of the destination path. */
+static void rec_gateway(sflow_flow *f, cur *r)
+{
+    uint8_t nh[16];
+    int v = read_addr(r, nh);
+    f->as = u32(r);
+    f->src_as = u32(r);
+    f->src_peer_as = u32(r);
+    uint32_t segs = u32(r);
+    f->dst_as = 0;
+    for (uint32_t i = 0; i < segs && !r->bad; i++) {
+        u32(r);  /* segment type */
+        uint32_t len = u32(r);
+        if (len > r->n / 4) {
+            r->bad = 1;
+            break;
+        }
+        for (uint32_t k = 0; k < len; k++)
+            f->dst_as = u32(r);
+    }
+    f->has_gateway = !r->bad;
+    if (f->has_gateway && !f->has_router) {  /* the gateway's next hop is the BGP one; router's wins */
+        f->nh_ver = v;
+        memcpy(f->next_hop, nh, 16);
+    }
+}
+
 static const struct { uint32_t format; flow_rec_fn fn; } flow_recs[] = {
-    {1, rec_raw_header}, {2, rec_ethernet}, {3, rec_ipv4}, {4, rec_ipv6}, {1001, rec_switch},
+    {1, rec_raw_header}, {2, rec_ethernet}, {3, rec_ipv4}, {4, rec_ipv6},
+    {1001, rec_switch}, {1002, rec_router}, {1003, rec_gateway},
 };
 
 static void put_flow(fj *w, const sflow_flow *f)
@@ -271,6 +329,20 @@ static void put_flow(fj *w, const sflow_flow *f)
     if (f->has_icmp) {
         fj_u64(w, "icmp_type", f->icmp_type);
         fj_u64(w, "icmp_code", f->icmp_code);
+    }
+    if (f->nh_ver == 4)
+        fj_ip4(w, "next_hop", f->next_hop);
+    else if (f->nh_ver == 6)
+        fj_ip6(w, "next_hop", f->next_hop);
+    if (f->has_router) {
+        fj_u64(w, "src_mask", f->src_mask);
+        fj_u64(w, "dst_mask", f->dst_mask);
+    }
+    if (f->has_gateway) {
+        fj_u64(w, "as", f->as);
+        fj_u64(w, "src_as", f->src_as);
+        fj_u64(w, "src_peer_as", f->src_peer_as);
+        fj_u64(w, "dst_as", f->dst_as);
     }
     if (f->has_switch) {
         fj_u64(w, "src_vlan", f->src_vlan);
@@ -335,7 +407,7 @@ static int records(flow_ctx *c, cur *s, void *target, int counter)
 
 static void begin(fj *w, flow_ctx *c, const char *agent, uint32_t sub_agent, uint32_t dseq)
 {
-    fj_begin(w, c->out, c->recv_ms, c->exporter, "sflow_v5");
+    fj_begin(w, c->out, &c->pre, c->recv_ms, c->exporter, "sflow_v5");
     fj_u64(w, "version", 5);
     fj_str(w, "agent_ip", agent, strlen(agent));
     fj_u64(w, "sub_agent_id", sub_agent);

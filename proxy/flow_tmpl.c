@@ -104,6 +104,18 @@ void flow_tmpl_del(flow_tmpl_cache *c, uint8_t version, const char *exporter, ui
         remove_slot(c, (int32_t)(t - c->slots));
 }
 
+void flow_tmpl_del_all(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, int options)
+{
+    if (!exporter)
+        exporter = "";
+    for (size_t i = 0; i < c->max; i++) {
+        flow_tmpl *t = &c->slots[i];
+        if (t->used && t->tid && t->version == version && t->domain == domain && t->options == (options ? 1 : 0) &&
+            !strncmp(t->exporter, exporter, sizeof t->exporter - 1))
+            remove_slot(c, (int32_t)i);
+    }
+}
+
 size_t flow_tmpl_count(const flow_tmpl_cache *c) { return c->count; }
 
 static int32_t free_or_lru_slot(flow_tmpl_cache *c, int *evicted)

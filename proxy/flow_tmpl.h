@@ -50,5 +50,7 @@ int flow_tmpl_put(flow_tmpl_cache *c, uint8_t version, const char *exporter, uin
 int flow_tmpl_set_init(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, int64_t init_ms);
 int flow_tmpl_get_init(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, int64_t *init_ms);
 void flow_tmpl_del(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, uint16_t tid);
+/* Withdraws every template (options: 1 options templates, 0 plain ones) of (version, exporter, domain). */
+void flow_tmpl_del_all(flow_tmpl_cache *c, uint8_t version, const char *exporter, uint32_t domain, int options);
 size_t flow_tmpl_count(const flow_tmpl_cache *c);
 #endif

@@ -253,6 +253,17 @@ int forwarder_load(forwarder *f)
     return 0;
 }
 
+void forwarder_each_tail(forwarder *f, void (*cb)(void *ud, const char *tenant, const char *dataset, int64_t end_ns),
+                         void *ud)
+{
+    for (fds *d = f->datasets; d; d = d->next) {
+        int64_t end = 0;
+        for (fentry *e = d->head; e; e = e->next)
+            if (e->ns + e->span > end) end = e->ns + e->span;
+        if (end) cb(ud, d->tenant, d->dataset, end);
+    }
+}
+
 static void rescan_cb(uv_async_t *a) { forwarder_load(a->data); }
 void forwarder_rescan(forwarder *f) { uv_async_send(&f->rescan); }
 int forwarder_last_result(forwarder *f) { return atomic_load(&f->last_result); }

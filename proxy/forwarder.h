@@ -41,6 +41,10 @@ int forwarder_load(forwarder *f);
 /* A batch just became durable in <tenant>/<dataset>/queue. */
 void forwarder_add(forwarder *f, const char *tenant, const char *dataset, const char *name, int64_t lines,
                    int64_t orig_bytes, int64_t created_ms);
+/* For each indexed dataset: the end of the name-time interval of its newest entry (so that new batches,
+ * even after the wall clock stepped back, are named after everything already queued). */
+void forwarder_each_tail(forwarder *f, void (*cb)(void *ud, const char *tenant, const char *dataset, int64_t end_ns),
+                         void *ud);
 /* Any thread: re-index the spool on the loop soon (after a DLQ replay). */
 void forwarder_rescan(forwarder *f);
 /* Any thread: 1 last upload reached the receiver (any HTTP answer but 5xx), -1 it failed, 0 none yet. */

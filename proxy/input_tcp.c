@@ -1,5 +1,6 @@
 /* input_tcp: TCP listeners on the loop (syslog over TCP with LF or RFC 6587 octet-counted framing
- * auto-detected per connection, and plain line input). Backpressure: while batcher_pressure() is set,
+ * auto-detected per connection, and plain line input), optionally over TLS (tls_cert/tls_key in the
+ * source: RFC 5425 syslog over TLS; the handshake runs through memory BIOs, see tls.h). Backpressure: while batcher_pressure() is set,
  * connections stop reading (uv_read_stop), so the kernel window closes and senders block; a timer
  * resumes them when the spool has room. Nothing read is dropped.
  * Lifetime: the listener state (tcp_impl) outlives its input until every handle is closed. */
@@ -14,6 +15,7 @@
 #include "bf_log.h"
 #include "bf_util.h"
 #include "framer.h"
+#include "tls.h"
 
 #define RESUME_MS 50
 
@@ -24,7 +26,8 @@ typedef struct tcp_conn {
     bf_buf out;
     size_t records;
     int64_t now;
-    int paused, closing;
+    int paused, closing, frame_err;
+    tls_conn *tls;
     char ip[64];
     struct tcp_conn *prev, *next;
     char rbuf[65536];
@@ -42,13 +45,16 @@ typedef struct tcp_impl {
     int64_t max_conns, nconns;
     char dataset[65];
     int open_handles, stopping;
+    tls_server *tls;
     tcp_conn *conns;
     bf_counter *c_conns;
 } tcp_impl;
 
 static void impl_unref(tcp_impl *t)
 {
-    if (--t->open_handles == 0) free(t);
+    if (--t->open_handles) return;
+    tls_server_free(t->tls);
+    free(t);
 }
 
 static void conn_closed(uv_handle_t *h)
@@ -57,6 +63,7 @@ static void conn_closed(uv_handle_t *h)
     tcp_impl *t = c->t;
     framer_free(&c->fr);
     bf_buf_free(&c->out);
+    tls_conn_free(c->tls);
     free(c);
     impl_unref(t);
 }
@@ -99,6 +106,39 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->rbuf, sizeof c->rbuf);
 }
 
+/* plaintext (from the socket, or out of TLS) -> framer */
+static void plain_cb(void *ud, const char *data, size_t len)
+{
+    tcp_conn *c = ud;
+    if (!c->frame_err) c->frame_err = framer_feed(&c->fr, data, len, frame_cb, c);
+}
+
+static void write_done(uv_write_t *w, int status)
+{
+    (void)status;
+    free(w);   /* the data lives in the same allocation */
+}
+
+/* Send what the TLS handshake produced (the input itself never sends data). */
+static void tls_flush(tcp_conn *c)
+{
+    for (;;) {
+        uv_write_t *w = malloc(sizeof *w + 16384);
+        if (!w) return;
+        char *data = (char *)(w + 1);
+        size_t n = tls_conn_pending(c->tls, data, 16384);
+        if (!n) {
+            free(w);
+            return;
+        }
+        uv_buf_t b = uv_buf_init(data, (unsigned)n);
+        if (uv_write(w, (uv_stream_t *)&c->h, &b, 1, write_done)) {
+            free(w);
+            return;
+        }
+    }
+}
+
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     tcp_conn *c = s->data;
@@ -108,11 +148,18 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0) return;
     c->now = bf_now_ms();
-    int rc = framer_feed(&c->fr, buf->base, (size_t)nread, frame_cb, c);
+    int tls_rc = 0;
+    if (c->tls) {
+        tls_rc = tls_conn_feed(c->tls, buf->base, (size_t)nread, plain_cb, c);
+        tls_flush(c);
+    } else {
+        plain_cb(c, buf->base, (size_t)nread);
+    }
     flush_conn(c);
-    if (rc) {
-        bf_log_kv(BF_LOG_WARN, "tcp input: bad framing, closing connection", "dataset", c->t->dataset, "peer", c->ip,
-                  NULL);
+    if (c->frame_err || tls_rc) {
+        bf_log_kv(BF_LOG_WARN, tls_rc ? "tcp input: TLS error, closing connection"
+                                      : "tcp input: bad framing, closing connection",
+                  "dataset", c->t->dataset, "peer", c->ip, NULL);
         conn_close(c);
         return;
     }
@@ -145,6 +192,10 @@ static void on_conn(uv_stream_t *server, int status)
     t->open_handles++;
     framer_init(&c->fr, t->max_msg, t->kind->force_lf);
     bf_buf_init(&c->out, 0);
+    if (t->tls && tls_conn_create(t->tls, &c->tls)) {
+        uv_close((uv_handle_t *)&c->h, conn_closed);
+        return;
+    }
     if (uv_accept(server, (uv_stream_t *)&c->h)) {
         uv_close((uv_handle_t *)&c->h, conn_closed);
         return;
@@ -181,6 +232,11 @@ static int tcp_start(input *in, char *err, size_t errlen)
     if (!t) {
         close(fd);
         return -ENOMEM;
+    }
+    if (in->src.tls_cert[0] && (rc = tls_server_create(in->src.tls_cert, in->src.tls_key, &t->tls, err, errlen))) {
+        close(fd);
+        free(t);
+        return rc;
     }
     t->kind = in->kind;
     t->st = in->st;

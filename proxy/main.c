@@ -44,6 +44,9 @@ typedef struct proxy {
     input_env env;
     int stopping, final;
     int64_t stop_deadline, last_poll;
+    uv_work_t poll_work;          /* registry poll in the thread pool */
+    int polling, poll_rc;
+    char poll_err[BF_CFG_ERRLEN];
 } proxy;
 
 /* ---- glue ---- */
@@ -66,6 +69,13 @@ static int tenant_token(void *ud, const char *tenant, char *buf, size_t cap)
     }
     if (r) bf_registry_unref(r);
     return rc;
+}
+
+static void floor_stream(void *ud, const char *tenant, const char *dataset, int64_t end_ns)
+{
+    proxy *p = ud;
+    bstream *s = batcher_stream(p->b, tenant, dataset);
+    if (s) batcher_floor_ns(s, end_ns);
 }
 
 static void apply_registry(proxy *p)
@@ -194,17 +204,31 @@ static void sig_cb(uv_poll_t *h, int status, int events)
     }
 }
 
+static void poll_work_cb(uv_work_t *w)
+{
+    proxy *p = w->data;
+    p->poll_rc = bf_tenants_poll(p->tenants, p->poll_err, sizeof p->poll_err);
+}
+
+static void poll_done_cb(uv_work_t *w, int status)
+{
+    proxy *p = w->data;
+    p->polling = 0;
+    if (status || p->stopping) return;
+    if (p->poll_rc == 1) apply_registry(p);
+    else if (p->poll_rc < 0) bf_log_kv(BF_LOG_WARN, "tenant registry poll failed", "error", p->poll_err, NULL);
+}
+
 static void tick_cb(uv_timer_t *t)
 {
     proxy *p = t->data;
     health_tick(p->h);
     int64_t now = bf_mono_ms();
-    if (!p->stopping && now - p->last_poll >= p->cfg->common.tenants_poll_ms) {
+    if (!p->stopping && !p->polling && now - p->last_poll >= p->cfg->common.tenants_poll_ms) {
         p->last_poll = now;
-        char err[BF_CFG_ERRLEN];
-        int rc = bf_tenants_poll(p->tenants, err, sizeof err);
-        if (rc == 1) apply_registry(p);
-        else if (rc < 0) bf_log_kv(BF_LOG_WARN, "tenant registry poll failed", "error", err, NULL);
+        p->polling = 1;   /* control / S3 answers can be slow: never on the loop thread */
+        p->poll_work.data = p;
+        if (uv_queue_work(&p->loop, &p->poll_work, poll_work_cb, poll_done_cb)) p->polling = 0;
     }
 }
 
@@ -243,7 +267,13 @@ static int start(proxy *p)
                    (int)p->cfg->batch_level};
     if ((rc = forwarder_create(&p->loop, &fo, p->spool, p->m, tenant_token, p, &p->f))) return rc;
     if ((rc = forwarder_load(p->f))) return rc;
-    if (p->cfg->dlq_max_bytes) dlq_enforce(p->spool, (uint64_t)p->cfg->dlq_max_bytes);   /* the cap may be lower now */
+    forwarder_each_tail(p->f, floor_stream, p);   /* batch order survives a clock step back over a restart */
+    if (p->cfg->dlq_max_bytes) {   /* the cap may be lower than when the DLQ filled */
+        int ev = dlq_enforce(p->spool, (uint64_t)p->cfg->dlq_max_bytes);
+        if (ev > 0)
+            bf_counter_add(bf_metrics_counter(p->m, "bytefreezer_proxy_dlq_evicted_total",
+                                              "DLQ entries evicted over dlq.max_bytes", NULL), (uint64_t)ev);
+    }
     p->env.loop = &p->loop;
     p->env.b = p->b;
     p->env.cfg = p->cfg;
@@ -275,6 +305,7 @@ static int start(proxy *p)
 
 static void teardown(proxy *p)
 {
+    p->stopping = 1;   /* late callbacks (registry poll) must not touch what is freed below */
     if (p->admin) bf_admin_destroy(p->admin);
     if (p->in) inputs_destroy(p->in);
     for (int i = 0; i < 500 && atomic_load(&p->env.http_stoppers); i++) usleep(10000);
@@ -283,6 +314,7 @@ static void teardown(proxy *p)
         uv_close((uv_handle_t *)&p->tick, close_cb);
         uv_close((uv_handle_t *)&p->drain, close_cb);
     }
+    while (p->polling) uv_run(&p->loop, UV_RUN_ONCE);   /* a registry poll in the pool uses p->tenants */
     p->final = 1;
     if (p->b) batcher_destroy(p->b);
     if (p->f) forwarder_destroy(p->f);

@@ -128,6 +128,16 @@ static int f_token(proxy_source *s, const json_t *v, char *err, size_t errlen)
     return rc ? rc : 0;
 }
 
+static int f_tls_cert(proxy_source *s, const json_t *v, char *err, size_t errlen)
+{
+    return copy_str(s->tls_cert, sizeof s->tls_cert, v, "tls_cert", err, errlen);
+}
+
+static int f_tls_key(proxy_source *s, const json_t *v, char *err, size_t errlen)
+{
+    return copy_str(s->tls_key, sizeof s->tls_key, v, "tls_key", err, errlen);
+}
+
 static int f_ignore(proxy_source *s, const json_t *v, char *err, size_t errlen)
 {
     (void)s, (void)v, (void)err, (void)errlen;
@@ -141,7 +151,7 @@ static int f_ignore(proxy_source *s, const json_t *v, char *err, size_t errlen)
 static const struct { const char *key; field_fn fn; } fields[] = {
     {"type", f_type}, {"transport", f_transport}, {"port", f_port}, {"host", f_host},
     {"data_format", f_format}, {"path", f_path}, {"token", f_token}, {"workers", f_workers},
-    {"rcvbuf", f_rcvbuf},
+    {"rcvbuf", f_rcvbuf}, {"tls_cert", f_tls_cert}, {"tls_key", f_tls_key},
     {"read_buffer_size", f_rcvbuf}, {"worker_count", f_workers},
     {"syslog_mode", f_ignore}, {"protocol", f_ignore}, {"data_hint", f_ignore}, {"max_payload_size", f_ignore},
     {"max_lines_per_request", f_ignore}, {"read_timeout", f_ignore}, {"write_timeout", f_ignore},
@@ -190,6 +200,11 @@ int source_parse(const json_t *src, proxy_source *out, char *err, size_t errlen)
         source_free(out);
         return -EINVAL;
     }
+    if (!out->tls_cert[0] != !out->tls_key[0]) {
+        snprintf(err, errlen, "source: tls_cert and tls_key go together");
+        source_free(out);
+        return -EINVAL;
+    }
     if (strcmp(out->type, "syslog")) {
         const char *want = NULL;
         for (size_t i = 0; i < sizeof sockets / sizeof sockets[0]; i++)
@@ -202,6 +217,11 @@ int source_parse(const json_t *src, proxy_source *out, char *err, size_t errlen)
         strcpy(out->transport, want);
     } else if (!out->transport[0]) {
         strcpy(out->transport, "udp");
+    }
+    if (out->tls_cert[0] && (strcmp(out->transport, "tcp") || !strcmp(out->type, "http"))) {
+        snprintf(err, errlen, "source: TLS is available on syslog/tcp and tcp inputs");
+        source_free(out);
+        return -EINVAL;
     }
     return 0;
 }

@@ -1,7 +1,8 @@
 /* source: a dataset's `source:` object (DESIGN §5.1) parsed and checked.
  *   {type: syslog|udp|tcp|http|netflow|ipfix|sflow, transport: udp|tcp (syslog; default udp), port,
  *    host (default 0.0.0.0), data_format: ndjson|text|auto (default auto), path (http, default /webhook),
- *    token (http bearer; "env:"/"file:" allowed), workers (UDP receive threads, default 1), rcvbuf}
+ *    token (http bearer; "env:"/"file:" allowed), workers (UDP receive threads, default 1), rcvbuf,
+ *    tls_cert, tls_key (PEM paths: TLS on syslog/tcp and tcp inputs)}
  * Ownership: token is heap, released by source_free. */
 #ifndef PROXY_SOURCE_H
 #define PROXY_SOURCE_H
@@ -20,6 +21,8 @@ typedef struct proxy_source {
     char *token;              /* NULL = no auth */
     int workers;
     int64_t rcvbuf;           /* 0 = udp.rcvbuf */
+    char tls_cert[256];       /* TCP inputs: PEM files; both set = TLS required on the port */
+    char tls_key[256];
 } proxy_source;
 
 /* 0 or -EINVAL (message in err, prefixed by what), -ENOMEM. */

@@ -73,6 +73,8 @@ int rcv_config_validate(void *vcfg, char *err, size_t errlen)
         return set_err(err, errlen, "spool.retry_initial must not exceed spool.retry_max");
     if (!strcmp(c->ack, "spool") && c->spool_max_bytes < c->max_body_bytes)
         return set_err(err, errlen, "spool.max_bytes must be at least max_body_bytes");
+    if (!strcmp(c->intake_codec, "gzip") && c->intake_level > 9)
+        return set_err(err, errlen, "intake.level: gzip levels are 1..9 (0 = default)");
     if (!c->listen || !*c->listen)
         return set_err(err, errlen, "listen: required");
     return 0;

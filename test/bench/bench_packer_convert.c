@@ -109,6 +109,8 @@ static int conv(const char *in, const char *dir, const char *codec, int64_t maxm
     }
     if (maxmem_mib)
         o.pq.row_group_bytes = maxmem_mib * 1048576 / 4;
+    if (getenv("BENCH_LEVEL"))
+        o.pq.level = atoi(getenv("BENCH_LEVEL"));
     if (getenv("BENCH_PART"))
         pk_partitioning_parse(getenv("BENCH_PART"), &o.partitioning);
     pk_conv *c;

@@ -7,7 +7,7 @@ is acknowledged: its sequence numbers are appended to ACKED_FILE (one per line).
 the spool is full, connection refused while the proxy is down) is counted as rejected and never retried
 with the same numbers, so ACKED_FILE is exactly what the pipeline promised to keep.
 """
-import http.client, sys, time, urllib.parse, json
+import http.client, sys, time, urllib.parse, json, os
 
 url, seconds, acked_path = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 rate = float(sys.argv[4]) if len(sys.argv) > 4 else 20.0
@@ -24,7 +24,8 @@ with open(acked_path, "w") as acked_f:
         lines = []
         for _ in range(batch):
             seq += 1
-            lines.append(json.dumps({"seq": seq, "kind": "fault", "pad": "x" * 200}))
+            # random padding: compresses poorly, so an outage really fills the spool quota
+            lines.append(json.dumps({"seq": seq, "kind": "fault", "pad": os.urandom(60).hex()}))
         body = ("\n".join(lines) + "\n").encode()
         sent += batch
         code = "err"

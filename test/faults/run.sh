@@ -16,7 +16,7 @@ SW=$T/swift
 export SWIFT_PRIV_PORT=26080
 PORT=$SWIFT_PRIV_PORT MCPORT=26211 OBJ_PORT=26200 CONT_PORT=26201 ACCT_PORT=26202 sh "$ROOT/test/tools/swift-s3-up.sh" "$SW" >/dev/null
 export BF_TEST_S3_ENDPOINT=http://127.0.0.1:$SWIFT_PRIV_PORT BF_TEST_S3_AK=test:tester BF_TEST_S3_SK=testing BF_TEST_SWIFT_DIR=$SW
-export STACK_PORT=25300 STACK_STORE=s3 STACK_BUCKET=faults STACK_SPOOL_MAX=${BF_FAULT_SPOOL:-4MiB} STACK_MAX_WAIT=2s
+export STACK_PORT=25300 STACK_STORE=s3 STACK_BUCKET=faults STACK_SPOOL_MAX=${BF_FAULT_SPOOL:-1MiB} STACK_MAX_WAIT=2s
 D=$T/stack; P=$STACK_PORT
 LG=""
 cleanup() {
@@ -57,16 +57,19 @@ for _ in $(seq 240); do
     r=$(node "$ROOT/test/e2e/duckq.mjs" "SELECT count(*) AS rows, count(DISTINCT seq) AS d FROM read_parquet('$OUT/packer/demo/webhook/data/parquet/**/*.parquet', union_by_name=true) WHERE kind='fault'")
     rows=$(echo "$r" | jq -r .rows); found=$(echo "$r" | jq -r .d)
     # every acked seq present?
-    node "$ROOT/test/e2e/duckq.mjs" "SELECT DISTINCT seq FROM read_parquet('$OUT/packer/demo/webhook/data/parquet/**/*.parquet', union_by_name=true) WHERE kind='fault'" | jq -r .seq | sort -n >"$T/found"
-    missing=$(sort -n "$T/acked" | comm -23 - "$T/found" | wc -l)
+    node "$ROOT/test/e2e/duckq.mjs" "SELECT DISTINCT seq FROM read_parquet('$OUT/packer/demo/webhook/data/parquet/**/*.parquet', union_by_name=true) WHERE kind='fault'" | jq -r .seq | sort >"$T/found"
+    missing=$(sort "$T/acked" | comm -23 - "$T/found" | wc -l)
     [ "$missing" -eq 0 ] && break
   fi
   sleep 1
 done
 sent=$(jq -r .sent "$T/loadgen.json")
-missing=$(sort -n "$T/acked" | comm -23 - "$T/found" | wc -l)
+touch "$T/found"
+missing=$(sort "$T/acked" | comm -23 - "$T/found" | wc -l)
 echo "fault suite: kills $KILLS, swift down ${DOWN}s"
 echo "records sent $sent / acked $acked / in Parquet $found (rows $rows) / lost $missing / duplicated $((rows - found))"
-grep -h 'udp_drops\|spool' "$T/proxy-metrics-during-outage.txt" 2>/dev/null | grep -v '^#' | head -5 || true
+rejected=$(jq -r .rejected "$T/loadgen.json")
+echo "HTTP input answers during the run: $(jq -c .codes "$T/loadgen.json") (503 = spool quota reached)"
+grep -h 'spool_bytes\|http_rejected' "$T/proxy-metrics-during-outage.txt" 2>/dev/null | grep -v '^#' | head -5 || true
 [ "$acked" -gt 0 ] || { echo "FAIL: nothing was acknowledged"; exit 1; }
 [ "$missing" -eq 0 ] || { echo "FAIL: $missing acknowledged records are not in Parquet"; exit 1; }

@@ -18,7 +18,7 @@ write_config "$W/packer.yaml" 23031 "$W/piper" "$W/packer" "$W/spill" "$W/tenant
   "max_memory: ${MAXMEM_MIB}MiB" "target_bytes: 10GiB" "partitioning: none" "max_wait: 1s"
 "$BF_BIN/bytefreezer-packer" -c "$W/packer.yaml" 2> "$W/packer.log" &
 PID=$!; PIDS+=($PID)
-wait_until 600 no_inputs "$W/piper" || { tail "$W/packer.log"; fail "not packed"; }
+wait_packed $PID "$W/piper" 600 "$W/packer.log"
 HWM_KB=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
 kill $PID; wait $PID || true
 echo "input: ${MB} MB NDJSON, $ROWS rows; max_memory ${MAXMEM_MIB} MiB; packer peak RSS $((HWM_KB / 1024)) MiB"

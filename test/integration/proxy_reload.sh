@@ -49,7 +49,7 @@ px_wait_records "$W/intake" acme change 1
 
 # 1. changed source (format ndjson -> text) + removed dataset
 python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1",'$BUSY')); s.listen(); time.sleep(60)' &
-BUSYPID=$!; PX_PIDS+=($BUSYPID)
+BUSYPID=$!; PX_PIDS+=("$BUSYPID")
 tenants text $T1 ""
 hup
 tcp_send $T1 '{"phase":"after"}'

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Proxy syslog and line inputs end to end with the real receiver (file intake store): logger over UDP,
 # TCP (LF) and TCP octet-counted, RFC 3164 and RFC 5424 with structured data, an rsyslog instance
-# forwarding with omfwd (octet-counted TCP and UDP), and udp/tcp line inputs (ndjson passthrough with
-# exact big integers, text wrapping). Records are checked field by field against DESIGN §5.1.
+# forwarding with omfwd (octet-counted TCP and UDP), syslog over TLS, SO_REUSEPORT workers, and udp/tcp
+# line inputs (ndjson passthrough with exact big integers, text wrapping). Records are checked field by field against DESIGN §5.1.
 set -u
 . "$BF_ROOT/test/tools/proxy-lib.sh"
 W=$BF_TMP/proxy_syslog; rm -rf "$W"; mkdir -p "$W"
@@ -20,7 +20,10 @@ tenants:
       - {id: lines, source: {type: udp, port: 21107, host: 127.0.0.1, data_format: auto}}
       - {id: tlines, source: {type: tcp, port: 21108, host: 127.0.0.1, data_format: text}}
       - {id: multi, source: {type: syslog, port: 21110, host: 127.0.0.1, workers: 3}}
+      - {id: sec, source: {type: syslog, transport: tcp, port: 21111, host: 127.0.0.1, tls_cert: $W/cert.pem, tls_key: $W/key.pem}}
 Y
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/key.pem" -out "$W/cert.pem" -days 2 -subj "/CN=127.0.0.1" 2>/dev/null ||
+  die "openssl could not make a test certificate"
 cat >"$W/proxy.yaml" <<Y
 admin_listen: "127.0.0.1:$PA"
 tenants: "file://$W/tenants.yaml"
@@ -112,11 +115,28 @@ px_wait_records "$IN" acme multi 600
 expect_eq "$(px_records "$IN" acme multi | jq -r .message | sort -u | wc -l)" 600 "distinct records over 3 workers"
 ok "3 UDP workers (SO_REUSEPORT): 600 of 600 datagrams"
 
+# syslog over TLS (RFC 5425: octet counting inside TLS); plaintext on the TLS port is refused
+python3 - "$W/cert.pem" <<'P'
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1]); ctx.check_hostname = False
+with socket.create_connection(("127.0.0.1", 21111)) as raw, ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+    msgs = [b"<165>1 2026-11-27T10:00:00.5+01:00 tlshost tlsapp 77 M1 [a@1 k=\"v\"] over tls %d" % i for i in range(50)]
+    s.sendall(b"".join(b"%d %s" % (len(m), m) for m in msgs))
+P
+python3 -c 'import socket; s=socket.create_connection(("127.0.0.1",21111)); s.sendall(b"<13>plaintext on the TLS port\n"); s.close()'
+px_wait_records "$IN" acme sec 50
+S=$(px_records "$IN" acme sec)
+expect_eq "$(echo "$S" | wc -l)" 50 "records over TLS (plaintext refused)"
+expect_eq "$(echo "$S" | head -1 | jq -c '[.rfc, .facility, .severity, .hostname, .app_name, .proc_id, .msg_id, .structured_data.a_1.k // .structured_data["a@1"].k, .syslog_timestamp]')" \
+  '["5424",20,5,"tlshost","tlsapp","77","M1","v","2026-11-27T10:00:00.5+01:00"]' "TLS record fields"
+grep -q 'TLS error, closing connection' "$W/proxy.log" || die "plaintext on the TLS port not refused"
+ok "syslog over TLS: 50 records, plaintext refused"
+
 # every object carries the upload contract headers' effects: receiver metadata with line counts
 meta=$(find "$IN/acme/sudp" -name '.bfmeta.*' | head -1)
 [ -n "$meta" ] && { [ "$(jq -r .lines "$meta")" -ge 1 ] || die "receiver meta lines: $(cat "$meta")"; }
 h=$(curl -s "http://127.0.0.1:$PA/api/v1/health")
-expect_eq "$(echo "$h" | jq -r '.listeners.up')" 7 "listeners up"
+expect_eq "$(echo "$h" | jq -r '.listeners.up')" 8 "listeners up"
 expect_eq "$(echo "$h" | jq -r '.receiver.last_upload')" ok "receiver reachability"
 ok "health: $(echo "$h" | jq -c '{status, listeners: .listeners.up}')"
 kill -TERM "$PROXY_PID"; wait "$PROXY_PID"; expect_eq "$?" 0 "proxy exit code after SIGTERM"

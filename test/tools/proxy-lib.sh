@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for test/integration/proxy_*.sh (sourced). Starts the real bytefreezer-receiver (or the python
 # receiver stub), the proxy, and reads what arrived in the intake store. Every process started here is
 # stopped by px_cleanup (trap it on EXIT). Ports: the caller's, inside the proxy range 21000-21999.
@@ -17,8 +18,8 @@ px_cleanup() {
 }
 
 px_wait_port() { # port [tcp|udp]: wait until something listens
-  local proto=${2:-tcp} i
-  for i in $(seq 100); do
+  local proto=${2:-tcp}
+  for _ in $(seq 100); do
     if [ "$proto" = tcp ]; then ss -Hltn "sport = :$1" | grep -q . && return 0
     else ss -Hlun "sport = :$1" | grep -q . && return 0; fi
     sleep 0.1
@@ -78,8 +79,8 @@ px_records() {
 
 # px_wait_records <store> <tenant> <dataset> <n> [seconds]: until at least n records arrived.
 px_wait_records() {
-  local i n
-  for i in $(seq $((${5:-30} * 10))); do
+  local n=0
+  for _ in $(seq $((${5:-30} * 10))); do
     n=$(px_records "$1" "$2" "$3" | wc -l)
     [ "$n" -ge "$4" ] && return 0
     sleep 0.1

@@ -89,6 +89,20 @@ static const corpus_case corpus[] = {
     C("rsyslog Protocol23 with SD", "<86>1 2026-02-05T17:32:18.412345+00:00 vm sshd 1234 - [meta sequenceId=\"7\"] Accepted",
       "{`rfc`:`5424`,`priority`:86,`facility`:10,`severity`:6,`syslog_timestamp`:`2026-02-05T17:32:18.412345+00:00`,"
       "`hostname`:`vm`,`app_name`:`sshd`,`proc_id`:`1234`,`structured_data`:{`meta`:{`sequenceId`:`7`}},`message`:`Accepted`}"),
+    /* captured from rsyslog 8.2302 (omfwd, logger → imudp), verbatim */
+    C("rsyslog ForwardFormat real 3164", "<38>2026-11-27T11:27:43+00:00 vm sshd[29664]: Accepted publickey for root from 10.0.0.5 port 51234 ssh2",
+      "{`rfc`:`3164`,`priority`:38,`facility`:4,`severity`:6,`syslog_timestamp`:`2026-11-27T11:27:43+00:00`,`hostname`:`vm`,"
+      "`app_name`:`sshd`,`proc_id`:`29664`,`message`:`Accepted publickey for root from 10.0.0.5 port 51234 ssh2`}"),
+    C("rsyslog ForwardFormat real from 5424 (tag without colon stays text)", "<156>2026-11-27T11:27:43.591011+00:00 vm app hello via rsyslog",
+      "{`rfc`:`3164`,`priority`:156,`facility`:19,`severity`:4,`syslog_timestamp`:`2026-11-27T11:27:43.591011+00:00`,"
+      "`hostname`:`vm`,`message`:`app hello via rsyslog`}"),
+    C("rsyslog Protocol23 real from 3164", "<38>1 2026-11-27T11:27:43+00:00 vm sshd 29664 - -  Accepted publickey for root from 10.0.0.5 port 51234 ssh2\n",
+      "{`rfc`:`5424`,`priority`:38,`facility`:4,`severity`:6,`syslog_timestamp`:`2026-11-27T11:27:43+00:00`,`hostname`:`vm`,"
+      "`app_name`:`sshd`,`proc_id`:`29664`,`message`:` Accepted publickey for root from 10.0.0.5 port 51234 ssh2`}"),
+    C("rsyslog Protocol23 real from 5424", "<156>1 2026-11-27T11:27:43.591011+00:00 vm app - MID [timeQuality tzKnown=\"1\" isSynced=\"0\"][origin@32473 ip=\"127.0.0.1\"] hello via rsyslog\n",
+      "{`rfc`:`5424`,`priority`:156,`facility`:19,`severity`:4,`syslog_timestamp`:`2026-11-27T11:27:43.591011+00:00`,"
+      "`hostname`:`vm`,`app_name`:`app`,`msg_id`:`MID`,`structured_data`:{`timeQuality`:{`tzKnown`:`1`,`isSynced`:`0`},"
+      "`origin@32473`:{`ip`:`127.0.0.1`}},`message`:`hello via rsyslog`}"),
     /* RFC 3164 variants */
     C("3164 RFC example", "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8",
       "{`rfc`:`3164`,`priority`:34,`facility`:4,`severity`:2,`syslog_timestamp`:`2025-10-11T22:14:15Z`,"
@@ -327,6 +341,26 @@ static void test_cap_rollback(void **st)
     bf_buf_free(&out);
 }
 
+/* A cap only a few bytes above the real output size is enough: space is not over-reserved for escapes. */
+static void test_cap_tight(void **st)
+{
+    (void)st;
+    const char *m = "<165>1 2003-10-11T22:14:15.003Z host app - - [a@1 x=\"q\\\"uote\"] tabs\there \xC3\xA9 \xFF end";
+    bf_buf out;
+    bf_buf_init(&out, 0);
+    assert_int_equal(bf_syslog_parse(m, strlen(m), RECV_MS, "10.0.0.1", &out), 0);
+    size_t need = out.len;
+    bf_buf_free(&out);
+    bf_buf_init(&out, need + 16);
+    assert_int_equal(bf_syslog_parse(m, strlen(m), RECV_MS, "10.0.0.1", &out), 0);
+    assert_int_equal(out.len, need);
+    bf_buf_free(&out);
+    bf_buf_init(&out, need - 1);
+    assert_int_equal(bf_syslog_parse(m, strlen(m), RECV_MS, "10.0.0.1", &out), -E2BIG);
+    assert_int_equal(out.len, 0);
+    bf_buf_free(&out);
+}
+
 /* Appends: two calls leave two objects side by side (the caller adds separators). */
 static void test_appends(void **st)
 {
@@ -347,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_recv_timestamp),
         cmocka_unit_test(test_64k_line),
         cmocka_unit_test(test_cap_rollback),
+        cmocka_unit_test(test_cap_tight),
         cmocka_unit_test(test_appends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

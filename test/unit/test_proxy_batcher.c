@@ -106,6 +106,14 @@ static void test_seal_by_records_in_order(void **st)
     assert_string_equal(a, "{\"i\":6}\n");
     free(a);
     assert_true(batcher_idle(f.b));
+    /* a floor far in the future (entries spooled before a clock step back) names later batches after it */
+    batcher_floor_ns(s, 4000000000000000000LL);
+    assert_int_equal(batcher_append(s, "{}\n", 3, 1, NULL), 0);
+    batcher_flush(s);
+    run_until(&f, 4);
+    int64_t ns;
+    assert_int_equal(spoolq_parse_name(f.names[3], &ns, NULL, NULL), 0);
+    assert_true(ns >= 4000000000000000000LL + SPOOLQ_SPAN_NS);
     destroy(&f);
 }
 

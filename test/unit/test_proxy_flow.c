@@ -467,6 +467,18 @@ static void test_ipfix(void **st)
     assert_int_equal(flow_decode(s, FLOW_IPFIX, p.b, p.n, "::1", RECV, &out), 0);
     assert_int_equal(out.len, 0);
 
+    /* withdraw-all (template id 2, field count 0) after re-learning 400 */
+    ipfix_header(&p, 77);
+    ipfix_template(&p);
+    ipfix_finish(&p);
+    assert_int_equal(flow_decode(s, FLOW_IPFIX, p.b, p.n, "::1", RECV, &out), 0);
+    ipfix_header(&p, 77);
+    p16(&p, 2); p16(&p, 8); p16(&p, 2); p16(&p, 0);
+    ipfix_data(&p);
+    ipfix_finish(&p);
+    assert_int_equal(flow_decode(s, FLOW_IPFIX, p.b, p.n, "::1", RECV, &out), 0);
+    assert_int_equal(out.len, 0);
+
     /* malformed: message length beyond the datagram, variable length running past the set, bad set id */
     ipfix_header(&p, 77);
     ipfix_template(&p);
@@ -552,9 +564,19 @@ static void build_sflow(pk *p, int agent6)
     p32(p, 1);
     at = open_len(p);
     p32(p, 12); p32(p, 9); p32(p, 1024); p32(p, 9100); p32(p, 1); p32(p, 9); p32(p, 10);
-    p32(p, 1);
+    p32(p, 3);
     eth_ipv6_udp(h, &hn);
     raw_header_record(p, h, hn, 90);
+    p32(p, 1002);  /* extended router: IPv6 next hop, masks */
+    size_t rat = open_len(p);
+    p32(p, 2); pip6(p, "2001:db8::1"); p32(p, 48); p32(p, 64);
+    close_len(p, rat);
+    p32(p, 1003);  /* extended gateway: AS numbers, one path segment 65001 65002 */
+    rat = open_len(p);
+    p32(p, 1); pip4(p, "192.0.2.254"); p32(p, 64500); p32(p, 64501); p32(p, 64502);
+    p32(p, 1); p32(p, 2); p32(p, 2); p32(p, 65001); p32(p, 65002);
+    p32(p, 0); p32(p, 100);
+    close_len(p, rat);
     close_len(p, at);
     /* 3: expanded flow sample with a sampled IPv4 record (no header) */
     p32(p, 3);
@@ -619,6 +641,13 @@ static void test_sflow(void **st)
     assert_int(r, "dst_port", 6000);
     assert_absent(r, "vlan");
     assert_absent(r, "tcp_flags");
+    assert_str(r, "next_hop", "2001:db8::1");
+    assert_int(r, "src_mask", 48);
+    assert_int(r, "dst_mask", 64);
+    assert_int(r, "as", 64500);
+    assert_int(r, "src_as", 64501);
+    assert_int(r, "src_peer_as", 64502);
+    assert_int(r, "dst_as", 65002);
     json_decref(r);
     r = line(&out, 2);
     assert_int(r, "sampling_rate", 2048);

@@ -82,6 +82,14 @@ static void test_errors(void **st)
     assert_int_equal(parse("{\"type\":\"http\",\"port\":1,\"path\":\"nope\"}", &s, err), -EINVAL);
     assert_int_equal(parse("{\"type\":\"udp\",\"port\":1,\"data_format\":\"xml\"}", &s, err), -EINVAL);
     assert_int_equal(parse("{\"type\":\"udp\",\"port\":1,\"workers\":0}", &s, err), -EINVAL);
+    assert_int_equal(parse("{\"type\":\"tcp\",\"port\":1,\"tls_cert\":\"/c.pem\"}", &s, err), -EINVAL);
+    assert_non_null(strstr(err, "together"));
+    assert_int_equal(parse("{\"type\":\"syslog\",\"port\":1,\"tls_cert\":\"/c\",\"tls_key\":\"/k\"}", &s, err), -EINVAL);
+    assert_non_null(strstr(err, "TLS"));   /* syslog defaults to udp: no TLS there */
+    assert_int_equal(parse("{\"type\":\"syslog\",\"transport\":\"tcp\",\"port\":1,\"tls_cert\":\"/c\",\"tls_key\":\"/k\"}",
+                           &s, err), 0);
+    assert_string_equal(s.tls_key, "/k");
+    source_free(&s);
 }
 
 static void test_registry_table(void **st)

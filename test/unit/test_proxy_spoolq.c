@@ -132,7 +132,7 @@ static void put(bf_spool *s, const char *t, const char *d, spoolq_kind k, int64_
     char *z;
     size_t zl;
     assert_int_equal(bf_compress(BF_CODEC_ZSTD, 1, raw, pad + 1, &z, &zl), 0);
-    assert_int_equal(bf_spool_write(s, q, name, z, zl, k == SPOOLQ_QUEUE ? NULL : "{\"status\":\"dlq\"}"), 0);
+    assert_int_equal(bf_spool_write(s, q, name, z, zl, k == SPOOLQ_QUEUE ? NULL : "{\"status\":\"dlq\",\"retry_count\":7}"), 0);
     free(z);
     free(raw);
 }
@@ -200,6 +200,11 @@ static void test_dlq(void **st)
     assert_int_equal(moved, 1);
     assert_int_equal(bf_spool_list(s, "b/y/queue", &names, &n), 0);
     assert_int_equal(n, 2);
+    char *mj;
+    assert_int_equal(bf_spool_read_meta(s, "b/y/queue", names[0], &mj), 0);   /* ns 200 sorts first */
+    assert_non_null(strstr(mj, "\"retry_count\":0"));
+    assert_non_null(strstr(mj, "\"trigger_reason\":\"dlq_replay\""));
+    free(mj);
     bf_spool_names_free(names, n);
     assert_int_equal(dlq_replay(s, "*", NULL, &moved), 0);
     assert_int_equal(moved, 1);
