@@ -51,6 +51,11 @@ code=$(curl -s -o "$T/http.out" -w '%{http_code}' -X POST --data-binary "$body" 
   "http://127.0.0.1:$((P+90))/webhook")
 [ "$code" = 200 ] || { echo "HTTP input answered $code: $(cat "$T/http.out")"; exit 1; }
 
+# NetFlow v9 from softflowd replaying a pcap of known flows
+python3 "$ROOT/test/tools/make-flows-pcap.py" "$T/flows.pcap" "$T/flows-expect.json"
+softflowd -r "$T/flows.pcap" -n 127.0.0.1:$((P+995)) -v 9 >"$T/softflowd.log" 2>&1 || { echo "FAIL: softflowd"; cat "$T/softflowd.log"; exit 1; }
+NFLOWS=$(jq length "$T/flows-expect.json")
+
 # ---- wait for Parquet ----
 EXPECT=$((N*6))
 OUT=$T/parquet
@@ -105,4 +110,20 @@ WH="read_parquet('$OUT/packer/demo/webhook/data/parquet/**/*.parquet', hive_part
 row=$(q "SELECT CAST(big AS VARCHAR) AS big, typeof(n) AS nt, year, month, day FROM $WH WHERE id = 'e2e-$RUN-http-7'")
 check '.big == "4611686018427387905" and .nt == "BIGINT"' "HTTP records with exact big integers"
 check '.day != null' "hive_day partitions"
+# NetFlow: one record per flow with the pcap's addresses, ports, protocol, packets and bytes
+FL="read_parquet('$OUT/packer/demo/flows/data/parquet/**/*.parquet', hive_partitioning=true, union_by_name=true)"
+for _ in $(seq 60); do
+  [ -d "$OUT/packer/demo/flows" ] && break
+  sleep 1; rm -rf "$OUT"; python3 "$ROOT/test/tools/s3cp.py" sync "$STACK_BUCKET" packer/ "$OUT" >/dev/null
+done
+n=$(q "SELECT count(*) AS n FROM $FL" | jq -r .n)
+[ "$n" = "$NFLOWS" ] || { echo "FAIL: $n NetFlow records in Parquet, expected $NFLOWS"; fail=1; }
+while read -r f; do
+  src=$(echo "$f" | jq -r .src); dst=$(echo "$f" | jq -r .dst); sp=$(echo "$f" | jq -r .sport); dp=$(echo "$f" | jq -r .dport)
+  row=$(q "SELECT protocol, packets, bytes, flow_type FROM $FL WHERE src_addr='$src' AND dst_addr='$dst' AND src_port=$sp AND dst_port=$dp")
+  want=$(echo "$f" | jq -c '{protocol: .proto, packets, bytes}')
+  echo "$row" | jq -e --argjson w "$want" '(.protocol|tonumber) == $w.protocol and (.packets|tonumber) == $w.packets and (.bytes|tonumber) == $w.bytes and .flow_type == "netflow_v9"' >/dev/null \
+    || { echo "FAIL: flow $src:$sp -> $dst:$dp: got $row want $want"; fail=1; }
+done < <(jq -c '.[]' "$T/flows-expect.json")
+echo "netflow: $n records checked against the pcap"
 exit $fail
