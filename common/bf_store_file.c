@@ -54,7 +54,9 @@ static int split_path(const fbe *b, const char *key, char *full, char *dir, cons
 
 static int sidecar_path(const char *dir, const char *base, char *out)
 {
-    int n = snprintf(out, PATH_MAX, "%s/" META_PREFIX "%s", dir, base);
+    /* ".bfmeta.<name>.json": hidden from listings by the reserved prefix, and not ending in the object's
+     * own extension, so a reader's recursive glob for *.parquet never takes a sidecar for data */
+    int n = snprintf(out, PATH_MAX, "%s/" META_PREFIX "%s.json", dir, base);
     return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 

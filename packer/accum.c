@@ -1,8 +1,11 @@
 /* accum: dataset accumulation and crash-safe packing (see accum.h). */
 #include "accum.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +18,33 @@
 #include "convert.h"
 
 #define LEASE_PREFIX "_leases/packer"
+#define DLQ_PREFIX "_dlq/packer/"
 #define LIST_LIMIT 200000
 
 /* ---------------- context ---------------- */
+
+/* Local Parquet files (".pk-<pid>-<n>.parquet") of a packer that died mid-batch: its manifest will
+ * redo the work, the file is only litter. Files of a live process (another packer sharing the
+ * directory) are left alone. */
+static void clean_spill_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid;
+        unsigned n;
+        if (sscanf(e->d_name, ".pk-%d-%u.parquet", &pid, &n) != 2 || pid <= 0)
+            continue;
+        if (pid != getpid() && kill(pid, 0) < 0 && errno == ESRCH) {
+            char path[4096];
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
 
 int pk_ctx_init(pk_ctx *x, const pk_config *cfg, bf_metrics *m, volatile sig_atomic_t *term, char *err, size_t errlen)
 {
@@ -43,6 +70,7 @@ int pk_ctx_init(pk_ctx *x, const pk_config *cfg, bf_metrics *m, volatile sig_ato
         pk_ctx_free(x);
         return rc;
     }
+    clean_spill_dir(cfg->spill_dir);
     return 0;
 }
 
@@ -283,10 +311,7 @@ static int upload_part(void *ud, const pk_part_out *p)
                      { "uploaded-by", "bytefreezer-packer" } };
     if ((rc = keep_lease(r)) < 0)
         return rc;
-    /* the file store keeps metadata in a sidecar ".bfmeta.<name>" beside the object, which a reader's
-     * recursive *.parquet glob would pick up as a broken Parquet file: object metadata only on S3 */
-    size_t nmeta = strncmp(bf_store_uri(r->out), "file:", 5) ? sizeof(meta) / sizeof(meta[0]) : 0;
-    rc = bf_store_put_file(r->out, key, p->path, nmeta ? meta : NULL, nmeta);
+    rc = bf_store_put_file(r->out, key, p->path, meta, sizeof(meta) / sizeof(meta[0]));
     if (rc < 0) {
         bf_log_kv(BF_LOG_ERROR, "parquet upload failed", "key", key, "error", bf_store_errmsg(), NULL);
         return rc;
@@ -298,6 +323,44 @@ static int upload_part(void *ud, const pk_part_out *p)
     if (p->index == 0)
         crash_point(r->x, "mid_upload");
     return 0;
+}
+
+static int sink_fd(void *ud, const void *d, size_t n)
+{
+    int fd = *(int *)ud;
+    const char *p = d;
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* A corrupt input (bad gzip/zstd) would fail its batch forever: copy it as stored to
+ * _dlq/packer/<key> (through a local file: bounded memory) so the batch can go on; the records
+ * decoded before the damage stay in the batch. The copy overwrites on a replay. */
+static int quarantine(pk_ctx *x, const char *key)
+{
+    char path[4200], dlq[1200];
+    snprintf(path, sizeof(path), "%s/.pk-%d-dlq.tmp", x->cfg->spill_dir, (int)getpid());
+    snprintf(dlq, sizeof(dlq), DLQ_PREFIX "%s", key);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    int rc = bf_store_get(x->piper, key, sink_fd, &fd, NULL);
+    close(fd);
+    if (rc == 0)
+        rc = bf_store_put_file(x->piper, dlq, path, NULL, 0);
+    unlink(path);
+    if (rc == 0)
+        bf_log_kv(BF_LOG_ERROR, "corrupt input moved to the dead-letter prefix", "key", key, "dlq", dlq, NULL);
+    return rc;
 }
 
 static int convert_inputs(run_ctx *r, const pk_dsopts *o, bool *missing, uint64_t *raw, pk_conv_stats *st)
@@ -312,6 +375,7 @@ static int convert_inputs(run_ctx *r, const pk_dsopts *o, bool *missing, uint64_
         .pq = { .codec = o->codec, .level = (int)cfg->compression_level, .row_group_bytes = pk_config_row_group_bytes(cfg),
                 .page_bytes = cfg->page_bytes, .created_by = "bytefreezer-packer " BF_VERSION },
         .max_line_bytes = cfg->max_line_bytes, .max_columns = (uint32_t)cfg->max_columns, .kv = kv, .nkv = 3,
+        .spill_memory = pk_config_spill_memory(cfg),
     };
     pk_conv *conv;
     int rc = pk_conv_create(&co, &conv);
@@ -339,9 +403,9 @@ static int convert_inputs(run_ctx *r, const pk_dsopts *o, bool *missing, uint64_
             continue;
         }
         if (rc == -EBADMSG) {
-            /* a corrupt object is not NDJSON we can read: leave it (and the batch) for an operator */
-            bf_log_kv(BF_LOG_ERROR, "corrupt input object", "key", in->key, NULL);
-            break;
+            if ((rc = quarantine(x, in->key)) < 0)
+                break;
+            count(x, "bf_packer_corrupt_inputs_total", "corrupt inputs moved to _dlq/packer", m->tenant, m->dataset, 1);
         }
         if (rc == 0)
             rc = pk_conv_end_input(conv);

@@ -83,3 +83,9 @@ int64_t pk_config_row_group_bytes(const pk_config *c)
     int64_t cap = c->max_memory / 4;
     return c->row_group_bytes < cap ? c->row_group_bytes : cap;
 }
+
+uint64_t pk_config_spill_memory(const pk_config *c)
+{
+    int64_t m = c->max_memory / 2 - pk_config_row_group_bytes(c);
+    return m > 0 ? (uint64_t)m : 0;
+}

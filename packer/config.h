@@ -30,4 +30,6 @@ const bf_config_schema *pk_config_schema(void);
 int pk_config_validate(void *cfg, char *err, size_t errlen);
 /* row_group_bytes bounded by max_memory (a row group and its dictionaries must fit four times over). */
 int64_t pk_config_row_group_bytes(const pk_config *c);
+/* Pass-1 lines kept in memory: half of max_memory minus a row group (the rest spills to spill_dir). */
+uint64_t pk_config_spill_memory(const pk_config *c);
 #endif

@@ -23,8 +23,9 @@
 typedef struct part {
     char path[64];
     int64_t bucket;
-    int fd;
-    pk_buf wbuf;
+    int fd;               /* spill file, opened when the memory budget is used up (-1 until then) */
+    pk_buf wbuf;          /* write buffer of the spill file */
+    pk_buf mem;           /* the first lines of the partition, kept in memory */
     pk_schema schema;
     int overflow_col;     /* -1 until needed */
     int32_t pred[64];     /* column of the k-th member of the previous record (pass 1) */
@@ -55,6 +56,7 @@ struct pk_conv {
     size_t last_part;
     pk_conv_stats st;
     unsigned file_seq;
+    uint64_t mem_used;     /* bytes of all partitions' in-memory spill */
 };
 
 /* ---------------- lifecycle ---------------- */
@@ -104,6 +106,7 @@ static void part_free(part *p)
         close(p->fd);
     p->fd = -1;
     pk_buf_free(&p->wbuf);
+    pk_buf_free(&p->mem);
     pk_schema_free(&p->schema);
 }
 
@@ -183,6 +186,33 @@ static int spill_put(part *p, const void *d, size_t n)
     return pk_buf_put(&p->wbuf, d, n);
 }
 
+/* One line made of up to three pieces (+ '\n'): into memory while the budget lasts, else to the
+ * partition's spill file. A partition never goes back to memory, so its line order is kept. */
+static int spill_line(pk_conv *c, part *p, const char *a, size_t an, const char *b, size_t bn, const char *d,
+                      size_t dn)
+{
+    size_t n = an + bn + dn + 1;
+    int rc = 0;
+    if (p->fd < 0 && c->mem_used + n <= c->o.spill_memory) {
+        if (pk_buf_grow(&p->mem, n) < 0)
+            return -ENOMEM;
+        pk_buf_put(&p->mem, a, an);
+        pk_buf_put(&p->mem, b, bn);
+        pk_buf_put(&p->mem, d, dn);
+        pk_buf_put(&p->mem, "\n", 1);
+        c->mem_used += n;
+        return 0;
+    }
+    if (p->fd < 0 && (p->fd = open_spill(c->spill_dir)) < 0) {
+        rc = p->fd;
+        p->fd = -1;
+        return rc;
+    }
+    if ((rc = spill_put(p, a, an)) < 0 || (rc = spill_put(p, b, bn)) < 0 || (rc = spill_put(p, d, dn)) < 0)
+        return rc;
+    return spill_put(p, "\n", 1);
+}
+
 static int get_part(pk_conv *c, int64_t us, size_t *idx)
 {
     int64_t b = pk_partition_bucket(c->o.partitioning, us);
@@ -209,9 +239,7 @@ static int get_part(pk_conv *c, int64_t us, size_t *idx)
     }
     part *p = &c->parts[c->nparts];
     memset(p, 0, sizeof(*p));
-    p->fd = open_spill(c->spill_dir);
-    if (p->fd < 0)
-        return p->fd;
+    p->fd = -1;
     p->bucket = b;
     p->overflow_col = -1;
     for (size_t k = 0; k < 64; k++)
@@ -396,18 +424,13 @@ static int process_line(pk_conv *c, const char *line, size_t len, bool wrapped)
         char head[40];
         int n = snprintf(head, sizeof(head), "{\"" BFTS "\":%" PRId64 "%s", c->recv_ms, c->nlf ? "," : "");
         const char *body = memchr(line, '{', len) + 1;
-        if ((rc = spill_put(p, head, (size_t)n)) < 0)
-            return rc;
-        if (c->nlf) {
-            rc = spill_put(p, body, len - (size_t)(body - line));
-        } else {
-            rc = spill_put(p, "}", 1);
-        }
+        if (c->nlf)
+            rc = spill_line(c, p, head, (size_t)n, body, len - (size_t)(body - line), NULL, 0);
+        else
+            rc = spill_line(c, p, head, (size_t)n, "}", 1, NULL, 0);
     } else {
-        rc = spill_put(p, line, len);
+        rc = spill_line(c, p, line, len, NULL, 0, NULL, 0);
     }
-    if (rc == 0)
-        rc = spill_put(p, "\n", 1);
     if (rc < 0)
         return rc;
     p->rows++;
@@ -598,6 +621,22 @@ static int read_full(int fd, uint8_t *p, size_t n, size_t *got)
     return 0;
 }
 
+static int pass2_memory(p2 *x)
+{
+    part *p = x->p;
+    size_t off = 0;
+    int rc = 0;
+    while (rc == 0 && off < p->mem.n) {
+        uint8_t *nl = memchr(p->mem.p + off, '\n', p->mem.n - off);
+        size_t end = nl ? (size_t)(nl - p->mem.p) : p->mem.n;
+        rc = pass2_line(x, (const char *)p->mem.p + off, end - off);
+        off = end + 1;
+    }
+    x->c->mem_used -= p->mem.n;
+    pk_buf_free(&p->mem);
+    return rc;
+}
+
 static int pass2_stream(p2 *x)
 {
     part *p = x->p;
@@ -647,12 +686,14 @@ static int pass2_stream(p2 *x)
 static int write_part(pk_conv *c, part *p, const char *path, uint64_t *bytes)
 {
     int rc;
-    if (p->wbuf.n && (rc = write_all(p->fd, p->wbuf.p, p->wbuf.n)) < 0)
-        return rc;
-    p->wbuf.n = 0;
-    pk_buf_free(&p->wbuf);
-    if (lseek(p->fd, 0, SEEK_SET) < 0)
-        return -errno;
+    if (p->fd >= 0) {
+        if (p->wbuf.n && (rc = write_all(p->fd, p->wbuf.p, p->wbuf.n)) < 0)
+            return rc;
+        p->wbuf.n = 0;
+        pk_buf_free(&p->wbuf);
+        if (lseek(p->fd, 0, SEEK_SET) < 0)
+            return -errno;
+    }
     pq_coldef *defs = calloc(p->schema.n, sizeof(pq_coldef));
     p2 x = { .c = c, .p = p };
     x.npred = p->schema.n < 4096 ? p->schema.n : 4096;
@@ -676,7 +717,7 @@ static int write_part(pk_conv *c, part *p, const char *path, uint64_t *bytes)
     }
     if ((rc = pq_writer_create(ofd, &c->o.pq, defs, p->schema.n, &x.w)) < 0)
         goto out;
-    if ((rc = pass2_stream(&x)) < 0)
+    if ((rc = pass2_memory(&x)) < 0 || (p->fd >= 0 && (rc = pass2_stream(&x)) < 0))
         goto out;
     if ((rc = pk_schema_json(&p->schema, &sj)) < 0 || (rc = pk_buf_u8(&sj, 0)) < 0)
         goto out;

@@ -1,15 +1,15 @@
 /* convert: NDJSON -> Parquet files, one per event-time partition, in bounded memory.
  *
  * Pass 1 (pk_conv_feed): lines are validated with jscan, routed by event time (time_field, else BfTs,
- * else the input's receive time) to a per-partition spill file in spill_dir (anonymous: O_TMPFILE,
- * never left behind), and merged into that partition's schema. Records without BfTs get
+ * else the input's receive time) to their partition's spill: memory while spill_memory lasts, then an
+ * anonymous file in spill_dir (O_TMPFILE, never left behind); and merged into that partition's schema. Records without BfTs get
  * BfTs = receive time (ms) injected as their first member. Lines that are not JSON objects (or longer
  * than max_line_bytes) are kept as {"BfTs":…, "_unparsed":"<line>"} and counted, never dropped.
  * A key repeated within one record keeps its first non-null value.
  * Beyond max_columns distinct keys, further keys go into one JSON column "_overflow".
  * Pass 2 (pk_conv_finish): each partition's spill is re-read and written as Parquet with the final
  * schema, row group by row group; the callback receives the local file (deleted after it returns).
- * Memory: about row_group_bytes + dictionaries + 8 MiB buffers + 256 KiB per open partition.
+ * Memory: spill_memory + row_group_bytes + dictionaries + 8 MiB buffers + 256 KiB per spilled partition.
  * Ownership: pk_conv owns its files and buffers; strings in opts are copied where kept.
  * Errors: 0 or -errno (-EIO write failures, -ENOMEM); a callback's negative return aborts finish. */
 #ifndef PK_CONVERT_H
@@ -27,6 +27,7 @@ typedef struct pk_conv_opts {
     int64_t max_line_bytes;      /* 0 = 16 MiB */
     uint32_t max_columns;        /* 0 = 2000 */
     uint32_t max_partitions;     /* 0 = 256; later partitions' records join the first partition */
+    uint64_t spill_memory;       /* pass-1 lines kept in memory (all partitions) before spilling to disk */
     const pq_kv *kv;             /* extra key_value_metadata (copied at create) */
     size_t nkv;
 } pk_conv_opts;

@@ -87,6 +87,18 @@ json_t *admin_pipeline_test(piper_core *c, pl_env *env, const char *body, size_t
     json_t *err = NULL;
     ds_conf *d = test_conf(c, env, req, status, &err);
     json_t *lines = json_object_get(req, "lines");
+    json_t *own_lines = NULL;
+    if (!lines && json_is_array(json_object_get(req, "samples"))) {
+        /* the original API's shape: samples [{raw_data, parsed_data}] */
+        own_lines = json_array();
+        size_t i;
+        json_t *smp;
+        json_array_foreach(json_object_get(req, "samples"), i, smp) {
+            json_t *pd = json_object_get(smp, "parsed_data"), *rd = json_object_get(smp, "raw_data");
+            json_array_append(own_lines, json_is_object(pd) ? pd : json_is_string(rd) ? rd : json_string(""));
+        }
+        lines = own_lines;
+    }
     if (!err && d && d->error[0])
         err = error_json(status, 400, d->error);
     if (!err && !json_is_array(lines) && !json_is_string(lines))
@@ -143,6 +155,7 @@ json_t *admin_pipeline_test(piper_core *c, pl_env *env, const char *body, size_t
         bf_buf_free(&out);
     }
     ds_conf_unref(d);
+    json_decref(own_lines);
     json_decref(req);
     return resp;
 }

@@ -1,8 +1,11 @@
 /* discover: see discover.h. */
 #include "discover.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,7 +238,7 @@ static void record_failure(piper_core *c, const ds_conf *ds, const char *key, co
     snprintf(akey, sizeof akey, "%s/%s", ATTEMPTS_PREFIX, name);
     int n = read_attempts(c, akey) + 1;
     bf_counter_add(c->objects_failed, 1);
-    bf_counter_add(ds_counter(c, "bf_piper_object_failures_total", "failed processing attempts", ds->tenant, ds->dataset), 1);
+    bf_counter_add(ds_counter(c, "bytefreezer_piper_object_failures_total", "failed processing attempts", ds->tenant, ds->dataset), 1);
     char ns[16];
     snprintf(ns, sizeof ns, "%d", n);
     bf_log_kv(BF_LOG_WARN, "object failed", "key", key, "attempt", ns, "error", err, NULL);
@@ -243,7 +246,7 @@ static void record_failure(piper_core *c, const ds_conf *ds, const char *key, co
         int rc = move_to_dlq(c, key, n, err);
         if (rc == 0) {
             bf_counter_add(c->dlq, 1);
-            bf_counter_add(ds_counter(c, "bf_piper_dlq_objects_total", "objects moved to the DLQ", ds->tenant, ds->dataset), 1);
+            bf_counter_add(ds_counter(c, "bytefreezer_piper_dlq_objects_total", "objects moved to the DLQ", ds->tenant, ds->dataset), 1);
             bf_store_delete(c->in, akey);
             bf_log_kv(BF_LOG_ERROR, "object moved to the DLQ", "key", key, "attempts", ns, "error", err, NULL);
             return;
@@ -263,18 +266,18 @@ static void record_failure(piper_core *c, const ds_conf *ds, const char *key, co
 static void count_stats(piper_core *c, const ds_conf *ds, const wk_stats *st)
 {
     static const struct { const char *name, *help; size_t off; } S[] = {
-        {"bf_piper_records_in_total", "records read from intake", offsetof(wk_stats, in)},
-        {"bf_piper_records_out_total", "records written to the piper stage", offsetof(wk_stats, out)},
-        {"bf_piper_records_dropped_total", "records dropped by filters", offsetof(wk_stats, dropped)},
-        {"bf_piper_records_errored_total", "records that failed to parse or hit a filter error", offsetof(wk_stats, errors)},
-        {"bf_piper_lines_truncated_total", "lines cut at max_line_bytes", offsetof(wk_stats, truncated)},
-        {"bf_piper_bytes_in_total", "compressed intake bytes read", offsetof(wk_stats, bytes_in)},
-        {"bf_piper_bytes_out_total", "compressed bytes written", offsetof(wk_stats, bytes_out)},
+        {"bytefreezer_piper_records_in_total", "records read from intake", offsetof(wk_stats, in)},
+        {"bytefreezer_piper_records_out_total", "records written to the piper stage", offsetof(wk_stats, out)},
+        {"bytefreezer_piper_records_dropped_total", "records dropped by filters", offsetof(wk_stats, dropped)},
+        {"bytefreezer_piper_records_errored_total", "records that failed to parse or hit a filter error", offsetof(wk_stats, errors)},
+        {"bytefreezer_piper_lines_truncated_total", "lines cut at max_line_bytes", offsetof(wk_stats, truncated)},
+        {"bytefreezer_piper_bytes_in_total", "compressed intake bytes read", offsetof(wk_stats, bytes_in)},
+        {"bytefreezer_piper_bytes_out_total", "compressed bytes written", offsetof(wk_stats, bytes_out)},
     };
     for (size_t i = 0; i < sizeof S / sizeof *S; i++)
         bf_counter_add(ds_counter(c, S[i].name, S[i].help, ds->tenant, ds->dataset),
                        *(const uint64_t *)((const char *)st + S[i].off));
-    bf_counter_add(ds_counter(c, "bf_piper_objects_total", "intake objects processed", ds->tenant, ds->dataset), 1);
+    bf_counter_add(ds_counter(c, "bytefreezer_piper_objects_total", "intake objects processed", ds->tenant, ds->dataset), 1);
 }
 
 static void process_job(piper_core *c, job *jb, rx_scratch *rx)
@@ -287,7 +290,9 @@ static void process_job(piper_core *c, job *jb, rx_scratch *rx)
                 .format = jb->ds->format, .pl = jb->ds->pl, .env = &c->env, .out_codec = c->codec,
                 .out_level = (int)c->cfg->output_level, .max_line = (size_t)c->cfg->max_line_bytes,
                 .max_object = (uint64_t)c->cfg->max_object_bytes, .tmp_dir = c->cfg->tmp_dir, .rx = rx,
-                .tick = c->lmode == LEASE_NONE ? NULL : claim_renew, .tick_ud = &cl};
+                .tick = c->lmode == LEASE_NONE ? NULL : claim_renew, .tick_ud = &cl,
+                /* renew well before expiry: a third of the TTL, at most every 5 s */
+                .tick_ms = c->cfg->lease_ttl_ms / 3 < 5000 ? c->cfg->lease_ttl_ms / 3 : 5000};
     wk_stats st;
     int64_t t0 = bf_mono_ms();
     rc = wk_process(&j, &st);
@@ -401,9 +406,9 @@ static int poll_dataset(piper_core *c, ds_conf *ds)
     if (queued)
         pthread_cond_broadcast(&c->cv_work);
     pthread_mutex_unlock(&c->mu);
-    bf_gauge_set(bf_metrics_gauge(c->m, "bf_piper_lag_seconds", "age of the oldest unclaimed intake object", lb),
+    bf_gauge_set(bf_metrics_gauge(c->m, "bytefreezer_piper_lag_seconds", "age of the oldest unclaimed intake object", lb),
                  (double)(now - oldest) / 1000.0);
-    bf_gauge_set(bf_metrics_gauge(c->m, "bf_piper_intake_objects", "objects waiting in the intake prefix", lb),
+    bf_gauge_set(bf_metrics_gauge(c->m, "bytefreezer_piper_intake_objects", "objects waiting in the intake prefix", lb),
                  (double)l.n);
     bf_store_list_free(&l);
     return queued;
@@ -457,6 +462,27 @@ int core_reload(piper_core *c, bool force)
 
 /* ---------- lifecycle ---------- */
 
+/* Staging files of a piper killed mid-object stay behind; an hour is far beyond any live one's age
+ * (several pipers may share tmp_dir, so younger files are left alone). */
+static void clean_stale_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    time_t limit = time(NULL) - 3600;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "bf-piper-", 9))
+            continue;
+        char path[1024];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < limit && unlink(path) == 0)
+            bf_log_kv(BF_LOG_INFO, "removed stale staging file", "path", path, NULL);
+    }
+    closedir(d);
+}
+
 static int open_services(piper_core *c, char *err, size_t errlen)
 {
     const piper_config *cfg = c->cfg;
@@ -479,16 +505,16 @@ static int open_services(piper_core *c, char *err, size_t errlen)
 
 static void make_metrics(piper_core *c)
 {
-    c->lease_busy = bf_metrics_counter(c->m, "bf_piper_lease_contention_total", "claims lost to another instance (lease held)", NULL);
-    c->lease_won = bf_metrics_counter(c->m, "bf_piper_lease_acquired_total", "leases acquired", NULL);
-    c->lease_lost = bf_metrics_counter(c->m, "bf_piper_lease_lost_total", "leases taken over while processing", NULL);
-    c->dlq = bf_metrics_counter(c->m, "bf_piper_dlq_total", "objects moved to the DLQ", NULL);
-    c->objects_ok = bf_metrics_counter(c->m, "bf_piper_objects_done_total", "objects processed", NULL);
-    c->objects_failed = bf_metrics_counter(c->m, "bf_piper_objects_failed_total", "failed attempts", NULL);
-    c->polls = bf_metrics_counter(c->m, "bf_piper_polls_total", "discovery rounds", NULL);
-    c->inflight_g = bf_metrics_gauge(c->m, "bf_piper_inflight_objects", "objects queued or being processed", NULL);
-    c->geoip_gen = bf_metrics_gauge(c->m, "bf_piper_geoip_generation", "GeoIP database loads (swaps) so far", NULL);
-    c->invalid_ds = bf_metrics_gauge(c->m, "bf_piper_invalid_datasets", "datasets whose pipeline does not compile", NULL);
+    c->lease_busy = bf_metrics_counter(c->m, "bytefreezer_piper_lease_contention_total", "claims lost to another instance (lease held)", NULL);
+    c->lease_won = bf_metrics_counter(c->m, "bytefreezer_piper_lease_acquired_total", "leases acquired", NULL);
+    c->lease_lost = bf_metrics_counter(c->m, "bytefreezer_piper_lease_lost_total", "leases taken over while processing", NULL);
+    c->dlq = bf_metrics_counter(c->m, "bytefreezer_piper_dlq_total", "objects moved to the DLQ", NULL);
+    c->objects_ok = bf_metrics_counter(c->m, "bytefreezer_piper_objects_done_total", "objects processed", NULL);
+    c->objects_failed = bf_metrics_counter(c->m, "bytefreezer_piper_objects_failed_total", "failed attempts", NULL);
+    c->polls = bf_metrics_counter(c->m, "bytefreezer_piper_polls_total", "discovery rounds", NULL);
+    c->inflight_g = bf_metrics_gauge(c->m, "bytefreezer_piper_inflight_objects", "objects queued or being processed", NULL);
+    c->geoip_gen = bf_metrics_gauge(c->m, "bytefreezer_piper_geoip_generation", "GeoIP database loads (swaps) so far", NULL);
+    c->invalid_ds = bf_metrics_gauge(c->m, "bytefreezer_piper_invalid_datasets", "datasets whose pipeline does not compile", NULL);
 }
 
 int core_create(const piper_config *cfg, bf_metrics *m, piper_core **out, char *err, size_t errlen)
@@ -512,6 +538,7 @@ int core_create(const piper_config *cfg, bf_metrics *m, piper_core **out, char *
     size_t ol = strlen(c->owner);
     snprintf(c->owner + ol, sizeof c->owner - ol, ":%d", (int)getpid());
     c->rotate = (uint64_t)getpid() * 7919u;
+    clean_stale_tmp(cfg->tmp_dir);
     c->lmode = !strcmp(cfg->lease_mode, "none") ? LEASE_NONE : !strcmp(cfg->lease_mode, "control") ? LEASE_CONTROL : LEASE_STORE;
     bf_codec_parse(cfg->output_codec, &c->codec);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

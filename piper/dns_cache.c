@@ -133,9 +133,16 @@ static int lookup(const char *q, char **out)
     if (getaddrinfo(q, NULL, &hints, &res) || !res)
         return -ENOENT;
     char buf[INET6_ADDRSTRLEN];
-    const void *addr = res->ai_family == AF_INET ? (void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
-                                                 : (void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
-    const char *r = inet_ntop(res->ai_family, addr, buf, sizeof buf);
+    /* IPv4 first when the name has both, so answers do not depend on the resolver's ordering */
+    struct addrinfo *pick = res;
+    for (struct addrinfo *a = res; a; a = a->ai_next)
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+    const void *addr = pick->ai_family == AF_INET ? (void *)&((struct sockaddr_in *)pick->ai_addr)->sin_addr
+                                                  : (void *)&((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr;
+    const char *r = inet_ntop(pick->ai_family, addr, buf, sizeof buf);
     freeaddrinfo(res);
     if (!r)
         return -ENOENT;

@@ -42,8 +42,6 @@ typedef struct pf_def {
 
 /* Registry lookup (pipeline.c): NULL when unknown. */
 const pf_def *pf_lookup(const char *name);
-/* Every registered filter name, NULL-terminated (for errors and docs). */
-const char *const *pf_names(void);
 
 /* Tag helper shared by filters: append tag to the record's "tags" array (created when absent;
  * not duplicated). */

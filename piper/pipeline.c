@@ -28,16 +28,6 @@ const pf_def *pf_lookup(const char *name)
     return NULL;
 }
 
-const char *const *pf_names(void)
-{
-    static const char *names[NREG + 1];
-    /* idempotent fill of a constant table: same values on every call, so concurrent callers agree */
-    for (size_t i = 0; i < NREG; i++)
-        names[i] = REGISTRY[i]->name;
-    names[NREG] = NULL;
-    return names;
-}
-
 int pf_add_tag(json_t *rec, const char *tag)
 {
     json_t *tags = json_object_get(rec, "tags");
@@ -207,10 +197,10 @@ int pipeline_bind_metrics(pipeline *p, bf_metrics *m, const char *tenant, const 
         bf_metrics_labels(lb, sizeof lb, "tenant", tenant, "dataset", dataset, "filter", p->stages[i].def->name,
                           "index", idx, NULL);
         stage *s = &p->stages[i];
-        s->c_in = bf_metrics_counter(m, "bf_piper_filter_records_in_total", "records entering a filter", lb);
-        s->c_out = bf_metrics_counter(m, "bf_piper_filter_records_out_total", "records leaving a filter", lb);
-        s->c_drop = bf_metrics_counter(m, "bf_piper_filter_records_dropped_total", "records a filter dropped", lb);
-        s->c_err = bf_metrics_counter(m, "bf_piper_filter_errors_total", "filter errors", lb);
+        s->c_in = bf_metrics_counter(m, "bytefreezer_piper_filter_records_in_total", "records entering a filter", lb);
+        s->c_out = bf_metrics_counter(m, "bytefreezer_piper_filter_records_out_total", "records leaving a filter", lb);
+        s->c_drop = bf_metrics_counter(m, "bytefreezer_piper_filter_records_dropped_total", "records a filter dropped", lb);
+        s->c_err = bf_metrics_counter(m, "bytefreezer_piper_filter_errors_total", "filter errors", lb);
         if (!s->c_in || !s->c_out || !s->c_drop || !s->c_err)
             return -ENOMEM;
     }

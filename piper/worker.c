@@ -191,7 +191,7 @@ static int plain_sink(void *ud, const void *data, size_t len)
         s = nl + 1;
         len -= seg + 1;
     }
-    if (p->job && p->job->tick && bf_mono_ms() - p->last_tick > 5000) {
+    if (p->job && p->job->tick && bf_mono_ms() - p->last_tick > (p->job->tick_ms > 0 ? p->job->tick_ms : 5000)) {
         p->last_tick = bf_mono_ms();
         if (p->job->tick(p->job->tick_ud))
             return -ECANCELED;

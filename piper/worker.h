@@ -31,7 +31,8 @@ typedef struct wk_job {
     uint64_t max_object;          /* decompressed bytes limit */
     const char *tmp_dir;
     rx_scratch *rx;
-    int (*tick)(void *ud);        /* called every few seconds while working; non-zero aborts */
+    int (*tick)(void *ud);        /* called every tick_ms while working (lease renewal); non-zero aborts */
+    int64_t tick_ms;              /* 0 = 5 s */
     void *tick_ud;
 } wk_job;
 

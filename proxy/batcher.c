@@ -96,6 +96,23 @@ static int seal_locked(bstream *s)
     return 0;
 }
 
+/* How much of data (whole records) fits in the open batch: at most room_r records and room_b bytes,
+ * but at least one record when the batch is empty (a record larger than max_bytes is a batch of its
+ * own). Returns the byte count (0 = seal first) and the record count in *n. */
+static size_t fit(const char *data, size_t len, size_t room_r, size_t room_b, int empty, size_t *n)
+{
+    size_t take = 0;
+    *n = 0;
+    while (*n < room_r && take < len) {
+        const char *nl = memchr(data + take, '\n', len - take);
+        size_t end = nl ? (size_t)(nl - data) + 1 : len;
+        if (end > room_b && !(empty && *n == 0)) break;
+        take = end;
+        (*n)++;
+    }
+    return take;
+}
+
 int batcher_append(bstream *s, const char *data, size_t len, size_t records, uint64_t *seq)
 {
     if (!len) {
@@ -103,23 +120,33 @@ int batcher_append(bstream *s, const char *data, size_t len, size_t records, uin
         return 0;
     }
     batcher *b = s->b;
-    pthread_mutex_lock(&s->mu);
+    uint64_t last = 0;
     int rc = 0;
-    if (s->buf.len && s->buf.len + len > b->o.max_bytes) rc = seal_locked(s);
-    /* reserve a whole batch at once: growing by doubling would copy each batch about twice more */
-    if (!rc && !s->buf.cap) bf_buf_reserve(&s->buf, b->o.max_bytes + 65536);
-    if (!rc) rc = bf_buf_append(&s->buf, data, len);
-    if (!rc) {
-        if (!s->records && s->buf.len == len) s->first_mono_ms = bf_mono_ms();
-        s->records += records;
-        if (seq) *seq = s->sealed_seq + 1;
+    pthread_mutex_lock(&s->mu);
+    while (len && !rc) {
+        size_t room_r = b->o.max_records - s->records;
+        size_t room_b = b->o.max_bytes > s->buf.len ? b->o.max_bytes - s->buf.len : 0;
+        size_t take = len, n = records;
+        if (records > room_r || len > room_b) take = fit(data, len, room_r, room_b, s->buf.len == 0, &n);
+        if (!take) {   /* the next record does not fit: this batch is done */
+            rc = seal_locked(s);
+            continue;
+        }
+        /* reserve a whole batch at once: growing by doubling would copy each batch about twice more */
+        if (!s->buf.cap) bf_buf_reserve(&s->buf, b->o.max_bytes + 65536);
+        if ((rc = bf_buf_append(&s->buf, data, take))) break;
+        if (!s->records && s->buf.len == take) s->first_mono_ms = bf_mono_ms();
+        s->records += n;
+        last = s->sealed_seq + 1;
+        bf_counter_add(s->c_records, n);
+        bf_counter_add(s->c_bytes, take);
+        data += take;
+        len -= take;
+        records = records > n ? records - n : 0;
         if (s->buf.len >= b->o.max_bytes || s->records >= b->o.max_records) rc = seal_locked(s);
     }
     pthread_mutex_unlock(&s->mu);
-    if (!rc) {
-        bf_counter_add(s->c_records, records);
-        bf_counter_add(s->c_bytes, len);
-    }
+    if (seq) *seq = last;
     return rc;
 }
 

@@ -64,8 +64,10 @@ static int tenant_token(void *ud, const char *tenant, char *buf, size_t cap)
     const bf_tenant *t = r ? bf_registry_tenant(r, tenant) : NULL;
     int rc = -ENOENT;
     if (t && t->token && strlen(t->token) < cap) {
-        strcpy(buf, t->token);
         rc = 0;
+        for (const char *c = t->token; *c; c++)   /* it goes into a header line: no CR/LF smuggling */
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) rc = -EINVAL;
+        if (!rc) strcpy(buf, t->token);
     }
     if (r) bf_registry_unref(r);
     return rc;

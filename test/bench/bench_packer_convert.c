@@ -107,8 +107,10 @@ static int conv(const char *in, const char *dir, const char *codec, int64_t maxm
         fprintf(stderr, "bad codec %s\n", codec);
         return 2;
     }
-    if (maxmem_mib)
-        o.pq.row_group_bytes = maxmem_mib * 1048576 / 4;
+    /* the daemon's sizing for max_memory (config.c) */
+    int64_t maxmem = (maxmem_mib ? maxmem_mib : 1024) * 1048576;
+    o.pq.row_group_bytes = maxmem / 4 < (64 << 20) ? maxmem / 4 : (64 << 20);
+    o.spill_memory = maxmem / 2 > o.pq.row_group_bytes ? (uint64_t)(maxmem / 2 - o.pq.row_group_bytes) : 0;
     if (getenv("BENCH_LEVEL"))
         o.pq.level = atoi(getenv("BENCH_LEVEL"));
     if (getenv("BENCH_PART"))

@@ -58,7 +58,9 @@ SEQ=0
 
 log() { echo "ingest: $*"; }
 fnum() { awk -v x="$1" -v d="${2:-0}" 'BEGIN{printf "%.*f", d, x}'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{if (NR) print v[int((NR+1)/2)]; else print "n/a"}'; }
+median() { # of the numeric arguments; n/a when there are none
+  printf '%s\n' "$@" | awk '/^[0-9.]+$/' | sort -g | awk '{v[NR]=$1} END{if (NR) print v[int((NR+1)/2)]; else print "n/a"}'
+}
 now() { date +%s.%N; }
 
 rm -rf "$T"; mkdir -p "$T"
@@ -77,6 +79,8 @@ if [ ! -x "$GEN" ] || [ "$GEN" -ot "$ROOT/test/bench/bench_proxy_udpgen.c" ]; th
     { GEN=$T/udpgen; cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -o "$GEN" "$ROOT/test/bench/bench_proxy_udpgen.c"; } ||
     { log "cannot build the generator"; exit 1; }
 fi
+# run a private copy: a parallel `make` may relink the build tree's binary in the middle of a run
+cp "$GEN" "$T/udpgen.run" && GEN=$T/udpgen.run
 
 # packets the kernel dropped before any socket (per-CPU backlog full): not the daemon's loss
 softnet_drops() {
@@ -413,7 +417,7 @@ if [ "$COMMON" -gt 0 ]; then
     runs=()
     for i in 1 2 3; do
       trial "$d" udp "$COMMON" "$(awk -v r="$COMMON" 'BEGIN{printf "%d", r * 3}')"
-      runs+=("$(per_m "$R_CPU" "$R_DELIV")")
+      [ "$R_SENT" -gt 0 ] && runs+=("$(per_m "$R_CPU" "$R_DELIV")")
     done
     alive "$d" && UDP_CPU[$d]=$(median "${runs[@]}")
   done
@@ -426,6 +430,7 @@ for d in "${DAEMONS[@]}"; do
     tp=(); cp=()
     for ((i = 0; i < TCP_RUNS; i++)); do
       trial "$d" "$m" max "$TCP_N"
+      [ "$R_SENT" -gt 0 ] || continue
       [ "$R_DELIV" = "$R_SENT" ] || log "$d: TCP lost $((R_SENT - R_DELIV)) messages"
       tp+=("$R_TPUT"); cp+=("$(per_m "$R_CPU" "$R_DELIV")")
     done

@@ -43,8 +43,8 @@ dsz=$(stat -c %s "$W/duck.parquet")
 ours_mbs=$(echo "scale=1; $SIZE / 1000000 / $best_ours" | bc)
 duck_mbs=$(echo "scale=1; $SIZE / 1000000 / $best_duck" | bc)
 echo "input $((SIZE / 1000000)) MB: ours ${ours_mbs} MB/s per core (cpu ${best_ours}s), duckdb ${duck_mbs} MB/s (cpu ${best_duck}s, node start included)"
-echo "BENCH|packer NDJSON->Parquet MB/s per core ($((SIZE / 1000000)) MB)|$ours_mbs|duckdb threads=1|$duck_mbs|$(echo "scale=2; $ours_mbs / $duck_mbs" | bc)x"
-echo "BENCH|packer Parquet size MB (zstd)|$(echo "scale=1; $osz / 1000000" | bc)|duckdb|$(echo "scale=1; $dsz / 1000000" | bc)|$(echo "scale=3; $osz / $dsz" | bc)x"
+echo "BENCH|packer NDJSON->Parquet MB/s per core ($((SIZE / 1000000)) MB)|$ours_mbs|duckdb threads=1|$duck_mbs|$(printf '%.2f' "$(echo "scale=4; $ours_mbs / $duck_mbs" | bc)")x"
+echo "BENCH|packer Parquet size MB (zstd)|$(echo "scale=1; $osz / 1000000" | bc)|duckdb|$(echo "scale=1; $dsz / 1000000" | bc)|$(printf '%.3f' "$(echo "scale=4; $osz / $dsz" | bc)")x"
 rm -f "$W/in.ndjson" "$W/duck.parquet" "$W"/out/*
 
 # peak RSS of the daemon on a large dataset
@@ -53,5 +53,5 @@ MEM_MB=${PACKER_BENCH_MEM_MB:-2000} MEM_MAX=${PACKER_BENCH_MEM_MAX_MIB:-1024}
 OUT=$(PACKER_MEMORY_MB=$MEM_MB PACKER_MEMORY_MAX_MIB=$MEM_MAX bash test/integration/packer_memory.sh 2>&1 | grep -v '"level"')
 echo "$OUT"
 rss=$(echo "$OUT" | sed -n 's/.*peak RSS \([0-9]*\) MiB.*/\1/p')
-echo "BENCH|packer peak RSS MiB (${MEM_MB} MB input)|${rss:-?}|max_memory|$MEM_MAX|$(echo "scale=2; ${rss:-0} / $MEM_MAX" | bc)x"
+echo "BENCH|packer peak RSS MiB (${MEM_MB} MB input)|${rss:-?}|max_memory|$MEM_MAX|$(printf '%.2f' "$(echo "scale=4; ${rss:-0} / $MEM_MAX" | bc)")x"
 rm -rf "$W"

@@ -265,6 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const pq_codec codecs[] = { PQ_CODEC_ZSTD, PQ_CODEC_GZIP, PQ_CODEC_NONE, PQ_CODEC_ZSTD };
     o.pq.codec = codecs[opt & 3];
     o.pq.no_dictionary = opt >> 2 & 1;
+    o.spill_memory = opt >> 7 ? 300 : 0;   /* memory then disk, or disk only */
     if (opt >> 3 & 1) {
         o.pq.row_group_bytes = 200;   /* many row groups and pages */
         o.pq.page_bytes = 64;

@@ -13,6 +13,8 @@ tenants:
     datasets:
       - id: fw
         active: true
+      - id: bad
+        active: true
       - id: app
         active: true
         output: {uri: "file://$W/archive", partitioning: hive_hour, compression: gzip, time_field: ts}
@@ -25,6 +27,11 @@ put_piper "$W/piper" acme fw 1764237600000000000 zst <<'J'
 {"msg":"no bfts"}
 J
 printf '{"BfTs":1764324000000,"msg":"next day","late":"x"}\ngarbage {\n' | put_piper "$W/piper" acme fw 1764237700000000000 gz
+# a corrupt input must not block its dataset: quarantined as stored, the other input packed
+printf '\x28\xb5\x2f\xfdgarbage-not-a-zstd-frame' > "$W/corrupt.bin"
+put_piper "$W/piper" acme bad 1764237600000000000 none < "$W/corrupt.bin"
+mv "$W/piper/acme/bad/acme--bad--1764237600000000000--test--187bd4bff7634000--ndjson" "$W/piper/acme/bad/acme--bad--1764237600000000000--test--187bd4bff7634000--ndjson.zst"
+printf '{"BfTs":1764237600000,"good":1}\n' | put_piper "$W/piper" acme bad 1764237600000000001 zst
 printf '{"ts":"2025-11-27T10:59:59Z","v":1}\n{"ts":"2025-11-27T11:00:00Z","v":2}' | put_piper "$W/piper" acme app 1764237600000000000 none
 
 "$BF_BIN/bytefreezer-packer" -c "$W/packer.yaml" 2> "$W/packer.log" &
@@ -69,6 +76,11 @@ assert_eq "$(echo "$HY" | jq -s 'map(.num_rows) | add')" 5 "hyparquet rows"
 assert_eq "$(echo "$HY" | jq -r -s '[.[].rows[] | select(.msg=="hello")][0] | [.n, .big, .u, .e, (.nested|tojson), .BfTs] | join("|")')" \
   '4611686018427387905|9223372036854775807|héllo ✓ 𝄞||{"a":[1,2,{"b":null}]}|2025-11-27T10:00:00.000Z' "hyparquet values"
 
+# the corrupt input is in _dlq/packer byte for byte, its neighbour was packed
+cmp "$W/corrupt.bin" "$W/piper/_dlq/packer/acme/bad/acme--bad--1764237600000000000--test--187bd4bff7634000--ndjson.zst" || fail "quarantined copy"
+assert_eq "$($PQ_DUCK "SELECT good FROM read_parquet('$W/packer/acme/bad/data/parquet/**/*.parquet')")" '[{"good":"1"}]' "good input next to a corrupt one"
+echo "$METRICS" | grep -q 'bf_packer_corrupt_inputs_total{tenant="acme",dataset="bad"} 1' || fail "corrupt metric"
+
 # dataset with its own output: hive_hour by time_field ts, gzip
 mapfile -t APP < <(list_parquet "$W/archive/acme/app/data/parquet")
 assert_eq "${#APP[@]}" 2 "app files (two hours)"
@@ -81,4 +93,12 @@ assert_eq "$($PQ_DUCK "SELECT DISTINCT compression c FROM parquet_metadata('${AP
 grep -q '^rows: 4$' "$W/inspect.txt" || { cat "$W/inspect.txt"; fail "inspect rows"; }
 grep -q 'RLE_DICTIONARY' "$W/inspect.txt" || fail "inspect encodings"
 grep -q '"n":4611686018427387905' "$W/inspect.txt" || fail "inspect first rows"
+# configuration errors are reported, not ignored
+"$BF_BIN/bytefreezer-packer" --check-config -c "$W/packer.yaml" > "$W/check.txt" 2>&1 || fail "valid config rejected"
+grep -q 'target_bytes' "$W/check.txt" || fail "--check-config prints the effective config"
+for bad in "compression: lz4" "partitioning: weekly" "target_bytes: lots" "no_such_key: 1"; do
+  write_config "$W/bad.yaml" 23002 "$W/piper" "$W/packer" "$W/spill" "$W/tenants.yaml" "$bad"
+  if "$BF_BIN/bytefreezer-packer" --check-config -c "$W/bad.yaml" > "$W/bad.txt" 2>&1; then fail "accepted: $bad"; fi
+  grep -qi 'error' "$W/bad.txt" || fail "no error text for: $bad"
+done
 echo "packer_basic OK"

@@ -46,7 +46,7 @@ kill -9 $P1; wait $P1 2>/dev/null || true
 drained() { [ "$($T count intake/acme/)" = 0 ]; }
 wait_for 120 drained || { tail -5 "$W/p2.log"; fail "object not reprocessed after lease expiry"; }
 m=$(curl -sf http://127.0.0.1:22032/metrics)
-c=$(echo "$m" | awk '/^bf_piper_lease_contention_total /{print $2}')
+c=$(echo "$m" | awk '/^bytefreezer_piper_lease_contention_total /{print $2}')
 [ "${c:-0}" -gt 0 ] || fail "second piper never saw the held lease"
 $T verify piper/acme/app/ 1 $LINES || fail "output records"
 [ "$($T count intake/_leases/)" = 0 ] || fail "leases left behind"

@@ -52,7 +52,8 @@ mkdir -p "$IN/acme/app"; printf '\x28\xb5\x2f\xfdbroken-frame-data' >"$IN/acme/a
 
 "$PIPER" -c "$W/piper.yaml" 2>"$W/piper.log" & PIDS+=($!)
 wait_for 15 curl -sf "http://127.0.0.1:$PORT/api/v1/health" -o /dev/null || { cat "$W/piper.log"; fail "health"; }
-wait_for 20 test "$(count_files "$OUT" '*--ndjson.zst')" -ge 3 || { cat "$W/piper.log"; fail "outputs"; }
+three_out() { [ "$(count_files "$OUT" '*--ndjson.zst')" -ge 3 ]; }
+wait_for 20 three_out || { cat "$W/piper.log"; fail "outputs"; }
 wait_for 20 test -f "$IN/_dlq/acme/app/$(key_name acme app 4).zst.error.json" || { cat "$W/piper.log"; fail "poison not in DLQ"; }
 jq -e '.attempts == 3 and (.last_error|test("corrupt"))' "$IN/_dlq/acme/app/$(key_name acme app 4).zst.error.json" >/dev/null || fail "error record"
 test ! -e "$IN/acme/app/$(key_name acme app 4).zst" || fail "poison still in intake"
@@ -83,10 +84,10 @@ wait_for 15 test -f "$OUT/acme/app/$(key_name acme app 5)--ndjson.zst" || fail "
 zstd -q -d -c "$OUT/acme/app/$(key_name acme app 5)--ndjson.zst" | jq -e '.v == "two"' >/dev/null || fail "new pipeline not applied"
 
 M=$(curl -sf "http://127.0.0.1:$PORT/metrics")
-echo "$M" | grep -q 'bf_piper_records_in_total{tenant="acme",dataset="app"} 4' || fail "metrics records_in: $(echo "$M" | grep records_in)"
-echo "$M" | grep -q 'bf_piper_dlq_total 1' || fail "metrics dlq"
-echo "$M" | grep -q 'bf_piper_filter_records_in_total{tenant="acme",dataset="fw",filter="grok",index="0"} 2' || fail "per-filter metrics"
-echo "$M" | grep -q 'bf_piper_lag_seconds{tenant="acme",dataset="app"}' || fail "lag metric"
+grep -qF 'bytefreezer_piper_records_in_total{tenant="acme",dataset="app"} 4' <<<"$M" || fail "metrics records_in: $(echo "$M" | grep records_in)"
+grep -qF 'bytefreezer_piper_dlq_total 1' <<<"$M" || fail "metrics dlq"
+grep -qF 'bytefreezer_piper_filter_records_in_total{tenant="acme",dataset="fw",filter="grok",index="0"} 2' <<<"$M" || fail "per-filter metrics"
+grep -qF 'bytefreezer_piper_lag_seconds{tenant="acme",dataset="app"}' <<<"$M" || fail "lag metric"
 kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}" || fail "exit code on SIGTERM"
 PIDS=()
 echo "piper_file: ok"

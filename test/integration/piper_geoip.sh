@@ -10,7 +10,7 @@ PORT=22041
 (cd "$W/build" && perl "$BF_ROOT/test/tools/make-test-mmdb.pl" && mv test.mmdb v1.mmdb)
 sed -e "s/'Loopback'/'Loopback2'/" -e "s/64512/64999/" "$BF_ROOT/test/tools/make-test-mmdb.pl" >"$W/build/v2.pl"
 (cd "$W/build" && perl v2.pl && mv test.mmdb v2.mmdb)
-mmdblookup --file "$W/build/v2.mmdb" --ip 127.0.0.1 city | grep -q Loopback2 || fail "v2 db"
+[[ "$(mmdblookup --file "$W/build/v2.mmdb" --ip 127.0.0.1 city)" == *Loopback2* ]] || fail "v2 db"
 cp "$W/build/v1.mmdb" "$W/geo/GeoLite2-City.mmdb"; touch -d '2025-01-01' "$W/geo/GeoLite2-City.mmdb"
 cat >"$W/tenants.yaml" <<Y
 tenants:
@@ -51,7 +51,7 @@ echo "$O" | sed -n 4p | jq -e '(.tags == null) and (.geo == null)' >/dev/null ||
 sleep 0.5
 cp "$W/build/v2.mmdb" "$W/geo/GeoLite2-City.mmdb.new"; mv "$W/geo/GeoLite2-City.mmdb.new" "$W/geo/GeoLite2-City.mmdb"
 wait $FEED
-gen2() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep -q '^bf_piper_geoip_generation 2'; }
+gen2() { local m; m=$(curl -sf "http://127.0.0.1:$PORT/metrics") || return 1; grep -q '^bytefreezer_piper_geoip_generation 2' <<<"$m"; }
 wait_for 20 gen2 || fail "database not swapped"
 printf '{"client":{"ip":"127.0.0.1"}}\n' | put_file_obj "$IN" acme net 99 zst
 wait_for 15 test -f "$OUT/acme/net/$(key_name acme net 99)--ndjson.zst" || fail "output after swap"

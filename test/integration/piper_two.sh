@@ -35,8 +35,8 @@ $T put-ndjson intake/ acme app 0 500 10
 drained() { [ "$($T count intake/acme/)" = 0 ]; }
 wait_for 240 drained || { tail -5 "$W/p1.log" "$W/p2.log"; fail "intake not drained: $($T count intake/acme/) left"; }
 m1=$(curl -sf http://127.0.0.1:22021/metrics); m2=$(curl -sf http://127.0.0.1:22022/metrics)
-d1=$(echo "$m1" | awk '/^bf_piper_objects_done_total /{print $2}'); d2=$(echo "$m2" | awk '/^bf_piper_objects_done_total /{print $2}')
-c1=$(echo "$m1" | awk '/^bf_piper_lease_contention_total /{print $2}'); c2=$(echo "$m2" | awk '/^bf_piper_lease_contention_total /{print $2}')
+d1=$(echo "$m1" | awk '/^bytefreezer_piper_objects_done_total /{print $2}'); d2=$(echo "$m2" | awk '/^bytefreezer_piper_objects_done_total /{print $2}')
+c1=$(echo "$m1" | awk '/^bytefreezer_piper_lease_contention_total /{print $2}'); c2=$(echo "$m2" | awk '/^bytefreezer_piper_lease_contention_total /{print $2}')
 echo "piper1 done=$d1 contention=$c1; piper2 done=$d2 contention=$c2"
 [ $((d1 + d2)) -eq 500 ] || fail "objects processed $((d1 + d2)) times, want exactly 500"
 [ "$d1" -gt 0 ] && [ "$d2" -gt 0 ] || fail "one piper did nothing"

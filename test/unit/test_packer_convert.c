@@ -94,9 +94,12 @@ static void test_widening_backfill_invalid(void **s)
                      "not json \xff\n"
                      "{\"BfTs\":1764237600003,\"d\":true,\"a\":null,\"b\":\"\"}";
     pk_conv_opts o = { .partitioning = PK_PART_NONE };
-    for (size_t chunk = 1; chunk <= 64; chunk *= 4) {
+    /* spill to disk only, memory then disk (mid-partition switch), memory only */
+    static const uint64_t spill_mem[] = { 0, 100, 1 << 20 };
+    for (size_t chunk = 1, v = 0; chunk <= 256; chunk *= 4, v++) {
         got g;
         pk_conv_stats st;
+        o.spill_memory = spill_mem[v % 3];
         run(&o, in, chunk, &g, &st);
         assert_int_equal(g.n, 1);
         assert_int_equal(st.invalid, 1);
@@ -137,7 +140,7 @@ static void test_partitions_and_time_field(void **s)
                      "{\"msg\":\"b\",\"ts\":\"2025-11-27T12:59:59.5Z\",\"BfTs\":1764237600000}\n"
                      "{\"msg\":\"c\",\"ts\":1764208800,\"BfTs\":1764237600000}\n"
                      "{\"msg\":\"d\",\"BfTs\":1764244800000}\n";
-    pk_conv_opts o = { .partitioning = PK_PART_HIVE_HOUR, .time_field = "ts" };
+    pk_conv_opts o = { .partitioning = PK_PART_HIVE_HOUR, .time_field = "ts", .spill_memory = 150 };
     got g;
     run(&o, in, 7, &g, NULL);
     assert_int_equal(g.n, 3);

@@ -1,6 +1,8 @@
 /* Table-driven tests for every piper filter and option (reference/original-piper.md §4.3), including
  * the original's bugs that we fix (gt/lt, unless-only drop, split, enabled default, condition). */
+#include <errno.h>
 #include "piper_test_util.h"
+#include "../../piper/dns_cache.h"
 
 typedef struct fcase { const char *name, *pipe, *in, *out; } fcase;
 
@@ -276,6 +278,33 @@ static void test_version_and_empty(void **state)
     json_decref(b);
 }
 
+/* the dns filter shares one TTL cache: the second lookup of a name is a hit */
+static void test_dns_cache(void **state)
+{
+    (void)state;
+    dns_cache *c;
+    assert_int_equal(dns_cache_create(10, &c), 0);
+    pl_env env = {.dns = c};
+    const char *pipe = "[{\"type\":\"dns\",\"config\":{\"resolve\":[\"ip\"],\"action\":\"append\"}}]";
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pt_expect("dns cached", pipe, "{\"ip\":\"127.0.0.1\"}",
+                                   "[{\"ip\":\"127.0.0.1\",\"ip_resolved\":\"localhost\"}]", &env), 0);
+    assert_int_equal(dns_cache_misses(c), 1);
+    assert_int_equal(dns_cache_hits(c), 2);
+    /* expired entries are looked up again (loopback names only: tests never leave the host) */
+    char *r = NULL;
+    assert_int_equal(dns_resolve(c, "localhost", 60000, 0, &r), 0);
+    assert_string_equal(r, "127.0.0.1");
+    free(r);
+    assert_int_equal(dns_resolve(c, "localhost", 60000, 1, &r), 0);
+    free(r);
+    assert_int_equal(dns_cache_hits(c), 3);
+    assert_int_equal(dns_resolve(c, "localhost", 60000, 120000, &r), 0);
+    free(r);
+    assert_int_equal(dns_cache_misses(c), 3);
+    dns_cache_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_sample_deterministic),
         cmocka_unit_test(test_drop_percentage),
         cmocka_unit_test(test_version_and_empty),
+        cmocka_unit_test(test_dns_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

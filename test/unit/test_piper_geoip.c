@@ -2,6 +2,7 @@
  * every field name, the filter's outputs, and swaps racing lookups on four threads (each answer must
  * come whole from one generation; the old generation is freed only after its last reader). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,7 +20,10 @@ static char dir[256], v1[300], v2[300];
 static int build_dbs(void **state)
 {
     (void)state;
-    const char *root = getenv("BF_ROOT") ? getenv("BF_ROOT") : ".";
+    char cwd[512];
+    const char *root = getenv("BF_ROOT") ? getenv("BF_ROOT") : getcwd(cwd, sizeof cwd);
+    if (!root)
+        return -1;
     snprintf(dir, sizeof dir, "%s/piper-geoip-XXXXXX", getenv("BF_TMP") ? getenv("BF_TMP") : "/tmp");
     if (!mkdtemp(dir))
         return -1;
@@ -95,13 +99,13 @@ static void test_filter(void **state)
     geoip_mgr_destroy(m);
 }
 
-typedef struct racer { geoip_mgr *m; volatile int *stop; long lookups, bad; } racer;
+typedef struct racer { geoip_mgr *m; atomic_int *stop; atomic_long *done; long lookups, bad; } racer;
 
 static void *race(void *arg)
 {
     racer *r = arg;
     const char *f[] = {"city", "asn"};
-    while (!*r->stop) {
+    while (!atomic_load(r->stop)) {
         geoip_db *d = geoip_acquire(r->m);
         json_t *o = json_object();
         geoip_lookup(d, "127.0.0.1", f, 2, o);
@@ -113,6 +117,7 @@ static void *race(void *arg)
         json_decref(o);
         geoip_release(d);
         r->lookups++;
+        atomic_fetch_add(r->done, 1);
     }
     return NULL;
 }
@@ -123,16 +128,23 @@ static void test_swap_race(void **state)
     geoip_mgr *m;
     geoip_mgr_create(&m);
     assert_int_equal(geoip_mgr_load(m, v1, NULL), 0);
-    volatile int stop = 0;
+    atomic_int stop;
+    atomic_init(&stop, 0);
+    atomic_long done;
+    atomic_init(&done, 0);
     racer r[4];
     pthread_t t[4];
     for (int i = 0; i < 4; i++) {
-        r[i] = (racer){m, &stop, 0, 0};
+        r[i] = (racer){m, &stop, &done, 0, 0};
         pthread_create(&t[i], NULL, race, &r[i]);
     }
-    for (int i = 0; i < 200; i++)
-        assert_int_equal(geoip_mgr_load(m, i % 2 ? v1 : v2, NULL), 0);
-    stop = 1;
+    /* keep swapping until the readers have really overlapped with the swaps */
+    long swaps = 0;
+    while (swaps < 200 || atomic_load(&done) < 20000) {
+        assert_int_equal(geoip_mgr_load(m, swaps % 2 ? v1 : v2, NULL), 0);
+        swaps++;
+    }
+    atomic_store(&stop, 1);
     long total = 0, bad = 0;
     for (int i = 0; i < 4; i++) {
         pthread_join(t[i], NULL);
@@ -141,7 +153,7 @@ static void test_swap_race(void **state)
     }
     assert_int_equal(bad, 0);
     assert_true(total > 0);
-    assert_int_equal(geoip_mgr_generation(m), 201);
+    assert_int_equal(geoip_mgr_generation(m), (uint64_t)swaps + 1);
     geoip_mgr_destroy(m);
 }
 

@@ -165,6 +165,22 @@ static void test_corrupt_and_missing(void **state)
     assert_int_equal(rc, -ENOENT);
 }
 
+/* the DOM path keeps the input's key order and appends new fields; BfTs goes first when absent */
+static void test_key_order(void **state)
+{
+    fx *f = *state;
+    const char *key = "acme/fw/acme--fw--1764237600000000000--raw--dddddddddddddddd.zst";
+    put_obj(f, key, BF_CODEC_ZSTD, "{\"z\":1,\"a\":{\"y\":2,\"b\":3},\"m\":[1.5,-0.0,1e300],\"big\":-9223372036854775808}\n");
+    wk_stats st;
+    int rc;
+    char *out = run(f, key, "ndjson", "[{\"type\":\"add_field\",\"config\":{\"field\":\"k\",\"value\":\"v\"}}]",
+                    BF_CODEC_ZSTD, 1 << 20, &st, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, "{\"BfTs\":1764237600000,\"z\":1,\"a\":{\"y\":2,\"b\":3},\"m\":[1.5,-0.0,1e+300],"
+                             "\"big\":-9223372036854775808,\"k\":\"v\"}\n");
+    free(out);
+}
+
 static void test_keys(void **state)
 {
     (void)state;
@@ -219,6 +235,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dom_gzip_truncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_and_missing, setup, teardown),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test_setup_teardown(test_key_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_object, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,6 +133,37 @@ static void test_seal_by_bytes_and_age(void **st)
     destroy(&f);
 }
 
+/* one append carrying many records (a TCP read, an HTTP body) is cut at record boundaries */
+static void test_split_large_append(void **st)
+{
+    (void)st;
+    fx f;
+    make(&f, 40, 3, 60000, 64 << 20);
+    bstream *s = batcher_stream(f.b, "acme", "fw");
+    const char *recs = "{\"i\":0}\n{\"i\":1}\n{\"i\":2}\n{\"i\":3}\n{\"i\":4}\n{\"i\":5}\n{\"i\":6}\n";   /* 8 bytes each */
+    uint64_t seq = 0;
+    assert_int_equal(batcher_append(s, recs, strlen(recs), 7, &seq), 0);
+    assert_int_equal(seq, 3);   /* the tail is in the third (still open) batch */
+    run_until(&f, 2);
+    char *a = read_entry(&f, f.names[0]);
+    assert_string_equal(a, "{\"i\":0}\n{\"i\":1}\n{\"i\":2}\n");
+    free(a);
+    batcher_flush(s);
+    run_until(&f, 3);
+    a = read_entry(&f, f.names[2]);
+    assert_string_equal(a, "{\"i\":6}\n");
+    free(a);
+    /* byte limit: 40 bytes hold five 8-byte records at most; a 50-byte record is a batch of its own */
+    const char *big = "{\"pad\":\"0123456789012345678901234567890123456\"}\n{\"i\":7}\n";
+    assert_int_equal(batcher_append(s, big, strlen(big), 2, &seq), 0);
+    assert_int_equal(seq, 5);
+    batcher_flush(s);
+    run_until(&f, 5);
+    assert_int_equal(f.lines[3], 1);
+    assert_int_equal(f.lines[4], 1);
+    destroy(&f);
+}
+
 typedef struct waiter {
     bstream *s;
     uint64_t seq;
@@ -189,7 +220,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seal_by_records_in_order), cmocka_unit_test(test_seal_by_bytes_and_age),
-        cmocka_unit_test(test_wait_durable), cmocka_unit_test(test_pressure_when_full),
+        cmocka_unit_test(test_wait_durable), cmocka_unit_test(test_split_large_append), cmocka_unit_test(test_pressure_when_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
