@@ -405,7 +405,7 @@ static int convert_inputs(run_ctx *r, const pk_dsopts *o, bool *missing, uint64_
         if (rc == -EBADMSG) {
             if ((rc = quarantine(x, in->key)) < 0)
                 break;
-            count(x, "bf_packer_corrupt_inputs_total", "corrupt inputs moved to _dlq/packer", m->tenant, m->dataset, 1);
+            count(x, "bytefreezer_packer_corrupt_inputs_total", "corrupt inputs moved to _dlq/packer", m->tenant, m->dataset, 1);
         }
         if (rc == 0)
             rc = pk_conv_end_input(conv);
@@ -473,16 +473,16 @@ static int run_manifest(pk_ctx *x, pk_manifest *m, const pk_dsopts *o, bf_lease 
     if ((rc = bf_store_delete(x->piper, mkey)) < 0)
         return rc;
     const char *t = m->tenant, *d = m->dataset;
-    count(x, "bf_packer_batches_total", "batches packed", t, d, 1);
-    count(x, "bf_packer_files_total", "Parquet files written", t, d, r.files);
-    count(x, "bf_packer_rows_total", "rows written to Parquet", t, d, r.rows);
-    count(x, "bf_packer_input_objects_total", "input objects consumed", t, d, m->ninputs);
-    count(x, "bf_packer_input_bytes_total", "input bytes as stored (compressed)", t, d, (uint64_t)stored);
-    count(x, "bf_packer_input_raw_bytes_total", "input NDJSON bytes (uncompressed)", t, d, raw);
-    count(x, "bf_packer_output_bytes_total", "Parquet bytes written", t, d, r.bytes);
-    count(x, "bf_packer_invalid_lines_total", "lines kept in _unparsed", t, d, st.invalid);
+    count(x, "bytefreezer_packer_batches_total", "batches packed", t, d, 1);
+    count(x, "bytefreezer_packer_files_total", "Parquet files written", t, d, r.files);
+    count(x, "bytefreezer_packer_rows_total", "rows written to Parquet", t, d, r.rows);
+    count(x, "bytefreezer_packer_input_objects_total", "input objects consumed", t, d, m->ninputs);
+    count(x, "bytefreezer_packer_input_bytes_total", "input bytes as stored (compressed)", t, d, (uint64_t)stored);
+    count(x, "bytefreezer_packer_input_raw_bytes_total", "input NDJSON bytes (uncompressed)", t, d, raw);
+    count(x, "bytefreezer_packer_output_bytes_total", "Parquet bytes written", t, d, r.bytes);
+    count(x, "bytefreezer_packer_invalid_lines_total", "lines kept in _unparsed", t, d, st.invalid);
     if (r.bytes)
-        gauge(x, "bf_packer_compression_ratio", "NDJSON bytes per Parquet byte (last batch)", t, d,
+        gauge(x, "bytefreezer_packer_compression_ratio", "NDJSON bytes per Parquet byte (last batch)", t, d,
               (double)raw / (double)r.bytes);
     char ms[32], rows[32];
     snprintf(ms, sizeof(ms), "%lld", (long long)(bf_mono_ms() - t0));
@@ -568,9 +568,9 @@ int pk_dataset_poll(pk_ctx *x, const char *t, const char *d, const pk_dsopts *o,
         bf_log_kv(BF_LOG_WARN, "cannot list inputs", "tenant", t, "dataset", d, "error", bf_store_errmsg(), NULL);
         return rc;
     }
-    gauge(x, "bf_packer_lag_seconds", "age of the oldest input waiting to be packed", t, d,
+    gauge(x, "bytefreezer_packer_lag_seconds", "age of the oldest input waiting to be packed", t, d,
           l.n ? (double)(now_ms - l.oldest_ms) / 1000.0 : 0.0);
-    gauge(x, "bf_packer_waiting_bytes", "input bytes waiting to be packed", t, d, (double)l.total);
+    gauge(x, "bytefreezer_packer_waiting_bytes", "input bytes waiting to be packed", t, d, (double)l.total);
     bool go = ready(x, &l, 0, now_ms);
     listing_free(&l);
     if (!go)
@@ -589,7 +589,7 @@ int pk_dataset_poll(pk_ctx *x, const char *t, const char *d, const pk_dsopts *o,
     bf_lease_release(x->piper, LEASE_PREFIX, &lease);
     if (rc < 0) {
         __atomic_store_n(&x->last_error_ms, bf_now_ms(), __ATOMIC_RELAXED);
-        count(x, "bf_packer_errors_total", "failed batches", t, d, 1);
+        count(x, "bytefreezer_packer_errors_total", "failed batches", t, d, 1);
     }
     return rc;
 }

@@ -40,8 +40,8 @@ wait_until 30 no_inputs "$W/piper" || { cat "$W/packer.log"; fail "inputs were n
 wait_until 10 curl -fsS -o /dev/null http://127.0.0.1:23001/api/v1/health || fail "health"
 curl -fsS http://127.0.0.1:23001/api/v1/health | grep -q '"healthy"' || fail "health status"
 METRICS=$(curl -fsS http://127.0.0.1:23001/metrics)
-echo "$METRICS" | grep -q 'bf_packer_rows_total{tenant="acme",dataset="fw"} 5' || { echo "$METRICS" | grep packer; fail "rows metric"; }
-echo "$METRICS" | grep -q 'bf_packer_invalid_lines_total{tenant="acme",dataset="fw"} 1' || fail "invalid-lines metric"
+echo "$METRICS" | grep -q 'bytefreezer_packer_rows_total{tenant="acme",dataset="fw"} 5' || { echo "$METRICS" | grep packer; fail "rows metric"; }
+echo "$METRICS" | grep -q 'bytefreezer_packer_invalid_lines_total{tenant="acme",dataset="fw"} 1' || fail "invalid-lines metric"
 assert_eq "$(count_manifests "$W/piper")" 0 "manifests left"
 assert_eq "$(find "$W/piper/_leases" -type f 2>/dev/null | grep -v '/\.' | wc -l)" 0 "leases left"
 
@@ -79,7 +79,7 @@ assert_eq "$(echo "$HY" | jq -r -s '[.[].rows[] | select(.msg=="hello")][0] | [.
 # the corrupt input is in _dlq/packer byte for byte, its neighbour was packed
 cmp "$W/corrupt.bin" "$W/piper/_dlq/packer/acme/bad/acme--bad--1764237600000000000--test--187bd4bff7634000--ndjson.zst" || fail "quarantined copy"
 assert_eq "$($PQ_DUCK "SELECT good FROM read_parquet('$W/packer/acme/bad/data/parquet/**/*.parquet')")" '[{"good":"1"}]' "good input next to a corrupt one"
-echo "$METRICS" | grep -q 'bf_packer_corrupt_inputs_total{tenant="acme",dataset="bad"} 1' || fail "corrupt metric"
+echo "$METRICS" | grep -q 'bytefreezer_packer_corrupt_inputs_total{tenant="acme",dataset="bad"} 1' || fail "corrupt metric"
 
 # dataset with its own output: hive_hour by time_field ts, gzip
 mapfile -t APP < <(list_parquet "$W/archive/acme/app/data/parquet")
