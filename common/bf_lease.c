@@ -9,6 +9,7 @@
 #include "bf_util.h"
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,9 @@ static int fb_own_key(char *out, size_t n, const char *prefix, const char *name,
 }
 
 /* Contend for generation g: put our object, then win only if it is the smallest of the highest generation. */
+/* longer than a put followed by a list takes on the store (loopback Swift: ~10 ms; AWS: tens of ms) */
+#define FB_SETTLE_MS 150
+
 static int fb_contend(bf_store *s, const char *prefix, const char *name, const char *owner, int64_t ttl_ms,
                       int64_t g, bf_lease *out)
 {
@@ -201,6 +205,11 @@ static int fb_contend(bf_store *s, const char *prefix, const char *name, const c
     if (rc) return rc;
     int64_t exp = bf_now_ms() + ttl_ms;
     if ((rc = write_body(s, key, owner, exp, g, 0))) return rc;
+    /* Settle before looking: every contender that scanned before our put is writing its own object now;
+     * after the pause all of them see the same set, so all agree on the smallest key. A contender that
+     * scans after our put sees a live lease and backs off without writing. */
+    struct timespec settle = {0, FB_SETTLE_MS * 1000000L};
+    nanosleep(&settle, NULL);
     fb_view v;
     if ((rc = fb_scan(s, prefix, name, g, &v))) return rc;   /* our object stays: it expires like any lease */
     if (v.top > g || strcmp(v.first, key) != 0) {

@@ -287,7 +287,8 @@ static int keep_lease(run_ctx *r)
 {
     int64_t now = bf_mono_ms();
     if (now - r->renewed_ms < r->x->cfg->lease_ttl_ms / 3)
-        return 0;
+        /* on stores without conditional writes a racing contender is only seen by a check (bf_lease.h) */
+        return r->lease->listed ? bf_lease_check(r->x->piper, LEASE_PREFIX, r->lease) : 0;
     int rc = bf_lease_renew(r->x->piper, LEASE_PREFIX, r->lease, r->x->cfg->lease_ttl_ms);
     if (rc == 0)
         r->renewed_ms = now;
