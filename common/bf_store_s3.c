@@ -42,7 +42,10 @@ typedef struct s3be {
     size_t nidle, total;
 } s3be;
 
-/* ---- connection pool: easy handles share one connection cache through the CURLSH ---- */
+/* ---- connection pool: each pooled easy handle keeps its own keep-alive connection (curl_easy_reset
+ * leaves it open), so reuse comes from reusing handles; max_connections caps the handles. The CURLSH
+ * shares only DNS and TLS sessions: libcurl's shared connection cache is not safe across threads
+ * (curl issue #4915; valgrind saw a use-after-free in concurrent bf_store_put with it). ---- */
 
 static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *ud)
 {
@@ -1001,7 +1004,6 @@ static int s_open(const char *rest, const bf_s3_config *s3, void **out, char *er
         curl_share_setopt(b->share, CURLSHOPT_LOCKFUNC, share_lock);
         curl_share_setopt(b->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
         curl_share_setopt(b->share, CURLSHOPT_USERDATA, b);
-        curl_share_setopt(b->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
         curl_share_setopt(b->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
         curl_share_setopt(b->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
         rc = bf_awscreds_create(s3 ? s3->access_key : NULL, s3 ? s3->secret_key : NULL, s3 ? s3->session_token : NULL,

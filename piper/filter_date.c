@@ -13,6 +13,7 @@ struct date_spec {
     tf_layout **l;
     size_t n;
     tz_zone *zone;
+    bool defaults;        /* no formats given: numeric strings are read as epochs too */
 };
 
 static const char *const DEFAULT_FORMATS[] = {"ISO8601", "2006-01-02 15:04:05", "02/Jan/2006:15:04:05 -0700",
@@ -49,6 +50,8 @@ int date_spec_compile(const json_t *cfg, date_spec **out, char *err, size_t errl
     }
     date_spec *d = calloc(1, sizeof *d);
     const char *const *use = n ? fmts : DEFAULT_FORMATS;
+    if (d)
+        d->defaults = n == 0;
     size_t nuse = n ? n : sizeof DEFAULT_FORMATS / sizeof *DEFAULT_FORMATS;
     rc = d && (d->l = calloc(nuse, sizeof *d->l)) ? 0 : -ENOMEM;
     for (size_t i = 0; !rc && i < nuse; i++, d->n++)
@@ -81,7 +84,7 @@ int date_spec_parse(const date_spec *d, const json_t *v, int64_t now_s, tf_time 
     char *end;
     errno = 0;
     long long iv = strtoll(s, &end, 10);
-    if (n && !*end && !errno)
+    if (d->defaults && n && !*end && !errno)
         return tf_from_integer(iv, out);
     return -EINVAL;
 }

@@ -144,6 +144,10 @@ static const fcase CASES[] = {
      "[{\"timestamp\":\"garbage\",\"tags\":[\"_dateparsefailure\"]}]"},
     {"date_parse rejects Feb 30", "[{\"type\":\"date_parse\",\"config\":{\"format\":\"2006-01-02\",\"tag_on_failure\":\"\"}}]", "{\"timestamp\":\"2023-02-30\"}",
      "[{\"timestamp\":\"2023-02-30\"}]"},
+    {"date_parse numeric string default", "[{\"type\":\"date_parse\",\"config\":{\"target_field\":\"t\"}}]", "{\"timestamp\":\"1700000000\"}",
+     "[{\"timestamp\":\"1700000000\",\"t\":\"2023-11-14T22:13:20Z\"}]"},
+    {"date_parse explicit format no epoch guess", "[{\"type\":\"date_parse\",\"config\":{\"format\":\"2006-01-02\"}}]", "{\"timestamp\":\"2023\"}",
+     "[{\"timestamp\":\"2023\",\"tags\":[\"_dateparsefailure\"]}]"},
     /* timestamp */
     {"timestamp sets BfTs", "[{\"type\":\"timestamp\",\"config\":{\"field\":\"ts\"}}]", "{\"ts\":\"2024-01-01T00:00:01.5Z\",\"BfTs\":1}", "[{\"ts\":\"2024-01-01T00:00:01.5Z\",\"BfTs\":1704067201500}]"},
     /* grok via the filter */
