@@ -342,6 +342,10 @@ static int put_output(const wk_job *j, proc *p, const char *tmppath)
         {"pipeline-version", j->pipeline_version ? j->pipeline_version : pipeline_version(j->pl)},
         {"processed-at", at}, {"processor-type", "bytefreezer-piper"},
     };
+    /* last lease renewal right before the commit point: an instance that lost its lease (expired, taken
+     * over, or a racing contender on a store without conditional writes) must not write the output */
+    if (j->tick && j->tick(j->tick_ud))
+        return -EBUSY;
     return bf_store_put_file(j->out, p->st->out_key, tmppath, meta, sizeof meta / sizeof *meta);
 }
 
