@@ -29,7 +29,7 @@ key=$(json_field "${r#* }" key)
 expect_eq "$key" "acme/fw/acme--fw--1736938245123456789--ndjson--$h.gz" "gzip key"
 expect_eq "$(json_field "${r#* }" lines)" 1000 "gzip lines"
 cmp "$W/b.gz" "$IN/$key" || die "stored gzip object differs from the body"
-meta=$(cat "$IN/acme/fw/.bfmeta.${key##*/}")
+meta=$(cat "$IN/acme/fw/.bfmeta.${key##*/}.json")   # the file store's metadata sidecar (bf_store_file.c)
 expect_eq "$(echo "$meta" | jq -r .tenant)/$(echo "$meta" | jq -r .dataset)" acme/fw "meta tenant/dataset"
 expect_eq "$(echo "$meta" | jq -r .lines)" 1000 "meta lines"
 expect_eq "$(echo "$meta" | jq -r '."original-bytes"')" "$(stat -c %s "$W/b.ndjson")" "meta original-bytes"
