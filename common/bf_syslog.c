@@ -26,6 +26,9 @@
 
 #include <errno.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 typedef struct { const char *p; size_t n; } span;
 
@@ -101,7 +104,13 @@ static int fixed_num(const char *p, int n)
     return v;
 }
 
-static char *put2(char *o, int v) { o[0] = (char)('0' + v / 10); o[1] = (char)('0' + v % 10); return o + 2; }
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* v in 0..99 */
+static char *put2(char *o, int v) { memcpy(o, digit_pairs + 2 * v, 2); return o + 2; }
 
 static char *put_date_time(char *o, int y, int mo, int d, int h, int mi, int s)
 {
@@ -182,6 +191,13 @@ static int closest_year(int64_t recv_ms, int mo, int d, int h, int mi, int s)
     int64_t recv_s = recv_ms / 1000;
     int ry, rm, rd;
     civil_from_days(recv_s / 86400 - (recv_s % 86400 < 0), &ry, &rm, &rd);
+    /* usual case first: within half a year of the receive date in its own year, no other year can be
+     * closer (the same date one year away is >= 365 days off) */
+    if (valid_date_time(ry, mo, d, h, mi, s)) {
+        int64_t t = days_from_civil(ry, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+        if ((t > recv_s ? t - recv_s : recv_s - t) <= 182 * 86400)
+            return ry;
+    }
     int best = 0;
     int64_t best_diff = INT64_MAX;
     for (int y = ry - 1; y <= ry + 1; y++) {
@@ -292,6 +308,32 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 
 static const char hexd[] = "0123456789abcdef";
 
+/* Plain-text scanning, many bytes at a time: messages are mostly plain ASCII, and the table loop costs
+ * ~5 instructions a byte. SCAN_WORD bytes at s need care when one is a control, '"', '\\' or >= 0x80.
+ * SSE2 (always there on x86-64): a signed compare below 0x20 catches controls and bytes >= 0x80 at once.
+ * Elsewhere eight at a time: "has a byte below n" is (x - n*0x01..) & ~x & 0x80.., exact for n <= 128. */
+#ifdef __SSE2__
+#define SCAN_WORD 16
+static inline int word_needs_care(const unsigned char *s)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                               _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+    return _mm_movemask_epi8(bad) != 0;
+}
+#else
+#define SCAN_WORD 8
+static inline int word_needs_care(const unsigned char *s)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t t = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x;
+    return (t & high) != 0;
+}
+#endif
+
 /* Output writer: writes through a raw pointer into out's reserved space, reserving per field (or per
  * 1 KiB of escaped text) instead of checking on every byte. Sticky error. */
 typedef struct {
@@ -340,6 +382,8 @@ static void w_json_body(wr *w, const char *str, size_t n)
         char *o = w->p;
         while (i < lim) {
             size_t st = i;
+            while (i + SCAN_WORD <= lim && !word_needs_care(s + i))
+                i += SCAN_WORD;
             while (i < lim && !json_class[s[i]])
                 i++;
             memcpy(o, s + st, i - st);
@@ -387,17 +431,46 @@ static void w_json_body(wr *w, const char *str, size_t n)
     }
 }
 
-static void w_jstr(wr *w, const char *s, size_t n)
+/* Whether n bytes at s need no JSON escaping and no UTF-8 check. */
+static int plain_text(const unsigned char *s, size_t n)
 {
+    size_t i = 0;
+    for (; i + SCAN_WORD <= n; i += SCAN_WORD)
+        if (word_needs_care(s + i))
+            return 0;
+    if (i < n && n >= SCAN_WORD)   /* the tail as one overlapping word */
+        return !word_needs_care(s + n - SCAN_WORD);
+    for (; i < n; i++)
+        if (json_class[s[i]])
+            return 0;
+    return 1;
+}
+
+#define PLAIN_MAX 2048   /* longer values go straight to the escaping writer (scanned once, not twice) */
+
+/* key (a literal, may be empty) then "value". Most values are plain text: one reservation and two
+ * copies, instead of a bounds check per piece. */
+static void w_key_jstr(wr *w, const char *key, size_t key_len, const char *s, size_t n)
+{
+    if (n <= PLAIN_MAX && !w_need(w, key_len + n + 2) && plain_text((const unsigned char *)s, n)) {
+        char *o = w->p;
+        memcpy(o, key, key_len);
+        o += key_len;
+        *o++ = '"';
+        memcpy(o, s, n);
+        o += n;
+        *o++ = '"';
+        w->p = o;
+        return;
+    }
+    w_put(w, key, key_len);
     w_put(w, "\"", 1);
     w_json_body(w, s, n);
     w_put(w, "\"", 1);
 }
 
-static const char digit_pairs[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
+static void w_jstr(wr *w, const char *s, size_t n) { w_key_jstr(w, "", 0, s, n); }
+
 
 /* Decimal, two digits per division (BfTs has 13 digits and is written for every message). */
 static void w_i64(wr *w, int64_t v)
@@ -426,8 +499,7 @@ static void w_field(wr *w, const char *key_lit, size_t key_len, span v)
 {
     if (!v.n || (v.n == 1 && v.p[0] == '-'))
         return;
-    w_put(w, key_lit, key_len);
-    w_jstr(w, v.p, v.n);
+    w_key_jstr(w, key_lit, key_len, v.p, v.n);
 }
 #define W_FIELD(w, k, v) w_field((w), (k), sizeof(k) - 1, (v))
 
@@ -539,8 +611,7 @@ static int emit(bf_buf *b, const sl_fields *f, int64_t recv_ms, const char *sour
     W_LIT(&w, ",\"timestamp\":");
     w_recv_time(&w, recv_ms);
     if (source_ip && *source_ip) {
-        W_LIT(&w, ",\"source_ip\":");
-        w_jstr(&w, source_ip, strlen(source_ip));
+        w_key_jstr(&w, ",\"source_ip\":", sizeof ",\"source_ip\":" - 1, source_ip, strlen(source_ip));
     }
     W_LIT(&w, ",\"rfc\":\"");
     w_put(&w, f->rfc, 4 - (f->rfc[0] == 'r'));
@@ -562,8 +633,7 @@ static int emit(bf_buf *b, const sl_fields *f, int64_t recv_ms, const char *sour
     w_sd(&w, f);
     /* message is data, not a field that can be nil: "-" is kept */
     if (f->msg.n) {
-        W_LIT(&w, ",\"message\":");
-        w_jstr(&w, f->msg.p, f->msg.n);
+        w_key_jstr(&w, ",\"message\":", sizeof ",\"message\":" - 1, f->msg.p, f->msg.n);
     }
     w_put(&w, "}", 1);
     if (!w.rc) {
@@ -739,8 +809,8 @@ static int hostname_char(unsigned char c)
 
 /* Zone names Cisco IOS prints after the timestamp ("clock timezone"); only these are skipped, so that
  * an upper-case tag such as "CRON:" is never mistaken for a zone. */
-static const char *const zone_names[] = {"UTC", "GMT", "CET", "CEST", "EET", "EEST", "WET", "BST", "EST", "EDT",
-                                         "CST", "CDT", "MST", "MDT", "PST", "PDT", "JST", "IST", "AEST", "MSK"};
+static const char zone_names[][5] = {"UTC", "GMT", "CET", "CEST", "EET", "EEST", "WET", "BST", "EST", "EDT",
+                                      "CST", "CDT", "MST", "MDT", "PST", "PDT", "JST", "IST", "AEST", "MSK"};
 
 /* Timestamp at p (BSD or RFC 3339). Returns the position after it (and Cisco's zone/colon), or NULL. */
 static const char *parse_3164_ts(const char *p, const char *end, int64_t recv_ms, sl_fields *f)
@@ -758,9 +828,9 @@ static const char *parse_3164_ts(const char *p, const char *end, int64_t recv_ms
     }
     p += used;
     /* Cisco " UTC:" / " CET:" zone: skipped (abbreviations are ambiguous, the time stays UTC) */
-    if (end - p >= 5 && p[0] == ' ') {
+    if (end - p >= 5 && p[0] == ' ' && p[1] >= 'A' && p[1] <= 'Z') {   /* every zone name is upper case */
         for (size_t i = 0; i < sizeof zone_names / sizeof zone_names[0]; i++) {
-            size_t zl = strlen(zone_names[i]);
+            size_t zl = zone_names[i][3] ? 4 : 3;
             if ((size_t)(end - p) > zl + 1 && p[zl + 1] == ':' && memcmp(p + 1, zone_names[i], zl) == 0) {
                 p += zl + 1;
                 break;

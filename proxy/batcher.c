@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <zstd.h>
+#include <zstd_errors.h>
 #include "bf_buf.h"
 #include "bf_log.h"
 #include "bf_util.h"
@@ -202,13 +204,43 @@ static void lower_priority(void)
     if (getpriority(PRIO_PROCESS, (id_t)tid) < 10) setpriority(PRIO_PROCESS, (id_t)tid, 10);
 }
 
+/* zstd in one call with the whole batch: bf_compress streams (it copies the input into zstd's window
+ * buffer and the output through a 64 KiB chunk), which costs a fifth more instructions per record on
+ * the ingest path. Same frame format (with content size and checksum), so readers see no difference.
+ * Other codecs go through bf_compress. */
+static int compress_batch(bf_codec c, int level, const char *in, size_t len, char **out, size_t *outlen)
+{
+    if (c != BF_CODEC_ZSTD) return bf_compress(c, level, in, len, out, outlen);
+    *out = NULL;
+    *outlen = 0;
+    size_t cap = ZSTD_compressBound(len);
+    char *o = malloc(cap ? cap : 1);
+    ZSTD_CCtx *z = ZSTD_createCCtx();
+    int rc = o && z ? 0 : -ENOMEM;
+    if (!rc && (ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, level ? level : 3)) ||
+                ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1))))
+        rc = -EINVAL;
+    size_t n = rc ? 0 : ZSTD_compress2(z, o, cap, in, len);
+    if (!rc && ZSTD_isError(n))
+        rc = ZSTD_getErrorCode(n) == ZSTD_error_memory_allocation ? -ENOMEM : -EINVAL;
+    ZSTD_freeCCtx(z);
+    if (rc) {
+        free(o);
+        return rc;
+    }
+    char *shrunk = realloc(o, n ? n : 1);   /* the bound is about the input size; keep only the frame */
+    *out = shrunk ? shrunk : o;
+    *outlen = n;
+    return 0;
+}
+
 static void work_cb(uv_work_t *w)
 {
     batch *bt = w->data;
     batcher *b = bt->st->b;
     lower_priority();
     if (!bt->comp) {
-        bt->rc = bf_compress(b->o.codec, b->o.level, bt->data, bt->len, &bt->comp, &bt->comp_len);
+        bt->rc = compress_batch(b->o.codec, b->o.level, bt->data, bt->len, &bt->comp, &bt->comp_len);
         if (bt->rc) return;
     }
     bt->rc = bf_spool_write(b->spool, bt->st->queue, bt->name, bt->comp, bt->comp_len, NULL);

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <openssl/evp.h>
+#ifdef __x86_64__
+#include <immintrin.h>
+#endif
 
 #include "bf_buf.h"
 
@@ -27,6 +30,7 @@ struct rcv_body {
     EVP_MD_CTX *sha;
     rcv_linecount lc;
     uint64_t wire_bytes, inflated, stored;
+    size_t decoded;                /* bytes of mem already given to dec (compressed bodies) */
     bf_buf mem;                    /* stored bytes while not spilled */
     int fd;                        /* spill file, -1 when none */
     char path[PATH_MAX];
@@ -52,20 +56,78 @@ int rcv_encoding_parse(const char *h, rcv_encoding *out)
     return -EINVAL;
 }
 
+#ifdef __x86_64__
+/* Line ends in p[1..n): bytes that are '\n' while the byte before is not. Each step compares the data
+ * and the data shifted by one and adds the hits into byte counters, summed (psadbw) before they can
+ * overflow: no branch per line, unlike a memchr per line. Returns the count; *done = bytes covered.
+ * SSE2 is part of x86-64; the AVX2 twin does 32 bytes a step where the CPU has it. */
+static uint64_t count_ends_sse2(const unsigned char *p, size_t n, size_t *done)
+{
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    __m128i acc = zero, total = zero;
+    unsigned k = 0;
+    size_t i = 1;
+    for (; i + 16 <= n; i += 16) {
+        __m128i cur = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl);
+        __m128i prv = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i - 1)), nl);
+        acc = _mm_sub_epi8(acc, _mm_andnot_si128(prv, cur));   /* a hit is -1: subtracting adds 1 */
+        if (++k == 255) {
+            total = _mm_add_epi64(total, _mm_sad_epu8(acc, zero));
+            acc = zero;
+            k = 0;
+        }
+    }
+    total = _mm_add_epi64(total, _mm_sad_epu8(acc, zero));
+    *done = i;
+    return (uint64_t)_mm_cvtsi128_si64(total) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(total, total));
+}
+
+__attribute__((target("avx2"))) static uint64_t count_ends_avx2(const unsigned char *p, size_t n, size_t *done)
+{
+    const __m256i nl = _mm256_set1_epi8('\n'), zero = _mm256_setzero_si256();
+    __m256i acc = zero, total = zero;
+    unsigned k = 0;
+    size_t i = 1;
+    for (; i + 32 <= n; i += 32) {
+        __m256i cur = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)), nl);
+        __m256i prv = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i - 1)), nl);
+        acc = _mm256_sub_epi8(acc, _mm256_andnot_si256(prv, cur));
+        if (++k == 255) {
+            total = _mm256_add_epi64(total, _mm256_sad_epu8(acc, zero));
+            acc = zero;
+            k = 0;
+        }
+    }
+    total = _mm256_add_epi64(total, _mm256_sad_epu8(acc, zero));
+    *done = i;
+    return (uint64_t)_mm256_extract_epi64(total, 0) + (uint64_t)_mm256_extract_epi64(total, 1) +
+           (uint64_t)_mm256_extract_epi64(total, 2) + (uint64_t)_mm256_extract_epi64(total, 3);
+}
+
+static uint64_t count_ends(const unsigned char *p, size_t n, size_t *done)
+{
+    return __builtin_cpu_supports("avx2") ? count_ends_avx2(p, n, done) : count_ends_sse2(p, n, done);
+}
+#endif
+
+/* A line ends at each '\n' whose previous byte is not '\n' (before the first byte of the stream the
+ * "previous byte" counts as a newline, so leading empty lines are not counted). */
 void rcv_linecount_feed(rcv_linecount *lc, const void *data, size_t len)
 {
-    const char *p = data, *end = p + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) {
-            lc->in_line = 1;
-            return;
-        }
-        if (nl > p || lc->in_line)
-            lc->lines++;
-        lc->in_line = 0;
-        p = nl + 1;
-    }
+    const unsigned char *p = data;
+    if (len == 0)
+        return;
+    /* the first byte depends on the state carried over from the previous piece */
+    uint64_t lines = lc->lines + (p[0] == '\n' && lc->in_line);
+    size_t i = 1;
+#ifdef __x86_64__
+    if (len >= 64)
+        lines += count_ends(p, len, &i);
+#endif
+    for (; i < len; i++)
+        lines += p[i] == '\n' && p[i - 1] != '\n';
+    lc->lines = lines;
+    lc->in_line = p[len - 1] != '\n';
 }
 
 uint64_t rcv_linecount_finish(const rcv_linecount *lc)
@@ -93,6 +155,18 @@ int rcv_body_create(const rcv_body_limits *lim, rcv_encoding enc, rcv_body **out
     return 0;
 }
 
+int rcv_body_expect(rcv_body *b, uint64_t wire_len)
+{
+    uint64_t cap = b->lim.spill_threshold ? b->lim.spill_threshold : RCV_BODY_EXPECT_MAX;
+    if (b->lim.max_body && b->lim.max_body < cap)
+        cap = b->lim.max_body;
+    if (cap > RCV_BODY_EXPECT_MAX)
+        cap = RCV_BODY_EXPECT_MAX;
+    if (b->fd >= 0 || b->mem.len || wire_len == 0 || wire_len > cap)
+        return 0;   /* will spill (or already holds data): a reservation would only be wasted */
+    return bf_buf_reserve(&b->mem, (size_t)wire_len);
+}
+
 void rcv_body_destroy(rcv_body *b)
 {
     if (!b)
@@ -108,6 +182,21 @@ void rcv_body_destroy(rcv_body *b)
     free(b);
 }
 
+static int inflated_sink(void *ud, const void *data, size_t len);
+
+/* A compressed body held in memory is decoded in one pass once it is complete (or when it spills):
+ * one thread then runs the decoder from start to end with its window hot in cache, instead of 16
+ * connections interleaving 64 KiB pieces and evicting each other's windows (measured: fewer CPU
+ * seconds per MB at concurrency 16). Verdicts are the same; they come at finish instead of feed. */
+static int catch_up(rcv_body *b)
+{
+    if (!b->dec || b->decoded >= b->mem.len)
+        return 0;
+    int rc = bf_decoder_update(b->dec, b->mem.data + b->decoded, b->mem.len - b->decoded, inflated_sink, b);
+    b->decoded = b->mem.len;
+    return rc;
+}
+
 /* Move what is in memory into a new temp file; later stored bytes go straight to it. */
 static int spill(rcv_body *b)
 {
@@ -115,6 +204,9 @@ static int spill(rcv_body *b)
     int n = snprintf(b->path, sizeof b->path, "%s/bf-receiver-body-XXXXXX", dir);
     if (n < 0 || (size_t)n >= sizeof b->path)
         return -ENAMETOOLONG;
+    int rc = catch_up(b);
+    if (rc)
+        return rc;
     b->fd = mkostemp(b->path, O_CLOEXEC);
     if (b->fd < 0)
         return -errno;
@@ -194,7 +286,9 @@ static int stream(rcv_body *b, const void *data, size_t len)
 {
     if (b->wire != BF_CODEC_NONE) {
         int rc = stored_sink(b, data, len);
-        return rc ? rc : bf_decoder_update(b->dec, data, len, inflated_sink, b);
+        if (rc || b->fd < 0)
+            return rc;   /* in memory: decoded by catch_up */
+        return bf_decoder_update(b->dec, data, len, inflated_sink, b);
     }
     b->inflated += len;
     if (b->lim.max_inflated && b->inflated > b->lim.max_inflated)
@@ -268,7 +362,9 @@ int rcv_body_finish(rcv_body *b)
             return fail(b, rc);
     }
     if (b->wire != BF_CODEC_NONE) {
-        rc = bf_decoder_finish(b->dec, inflated_sink, b);
+        rc = catch_up(b);
+        if (!rc)
+            rc = bf_decoder_finish(b->dec, inflated_sink, b);
         b->inflated = bf_decoder_total_out(b->dec);
     } else {
         rc = bf_encoder_finish(b->enc_id, stored_sink, b);

@@ -1,7 +1,9 @@
 /* body: the request-body pipeline of the receiver (DESIGN §6), independent of HTTP so that it can be
  * unit-tested and fuzzed. Bytes are fed as they arrive on the wire:
- *   gzip/zstd body -> kept as is (that is what gets stored) and, in parallel, inflated chunk by chunk
- *                     to verify integrity and count lines; the inflated data is never held.
+ *   gzip/zstd body -> kept as is (that is what gets stored) and inflated to verify integrity and count
+ *                     lines; the inflated data is never held. While the body is in memory it is
+ *                     inflated in one pass at finish (cache-friendly); once spilled, chunk by chunk
+ *                     as it arrives. Either way the verdict (and error) is the same.
  *   identity body  -> lines counted, then compressed with the configured codec; the compressed form is
  *                     what gets stored.
  * The stored bytes are held in memory up to spill_threshold, then in a temp file (unlinked by destroy),
@@ -40,6 +42,11 @@ int rcv_encoding_parse(const char *header, rcv_encoding *out);
 
 typedef struct rcv_body rcv_body;
 int rcv_body_create(const rcv_body_limits *lim, rcv_encoding enc, rcv_body **out);
+/* Optional hint: the client announced wire_len body bytes (Content-Length). The in-memory buffer for the
+ * stored bytes is sized once for it (when it will not spill; at most RCV_BODY_EXPECT_MAX) instead of
+ * growing by doubling. A wrong hint only costs memory or a regrowth. 0 or -ENOMEM. */
+#define RCV_BODY_EXPECT_MAX (16u << 20)
+int rcv_body_expect(rcv_body *b, uint64_t wire_len);
 int rcv_body_feed(rcv_body *b, const void *data, size_t len);
 int rcv_body_finish(rcv_body *b);
 void rcv_body_destroy(rcv_body *b);

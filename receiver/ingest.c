@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,6 +48,8 @@ struct rcv_ingest {
     pthread_t wd;
     bool wd_started;
     bf_counter *cut_counter;
+    sem_t verify_gate;                    /* bodies being inflated at once: at most one per CPU */
+    bool gate_ready;
 };
 
 /* Per-request state (MHD's req_cls). */
@@ -291,7 +294,7 @@ static enum MHD_Result begin_ingest(rcv_ingest *g, struct MHD_Connection *c, rcv
     const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
     if (rcv_encoding_parse(ce, &enc))
         return respond_error(g, c, r, MHD_HTTP_BAD_REQUEST, "unsupported Content-Encoding (gzip, zstd or identity)");
-    if (rcv_body_create(&g->limits, enc, &r->body))
+    if (rcv_body_create(&g->limits, enc, &r->body) || (cl && rcv_body_expect(r->body, strtoull(cl, NULL, 10))))
         return respond_error(g, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     return MHD_YES;
 }
@@ -426,16 +429,32 @@ static int write_spool(rcv_ingest *g, rcv_req *r, const char *key, const meta_va
     return rc;
 }
 
+/* Inflating an in-memory body is pure CPU with a window of up to 16 MiB: letting every connection do it
+ * at once only makes them evict each other's windows from the caches, so at most one per CPU runs. */
+static int verify(rcv_ingest *g, rcv_body *body)
+{
+    int w = -1;
+    if (g->gate_ready)
+        while ((w = sem_wait(&g->verify_gate)) != 0 && errno == EINTR)
+            ;
+    int rc = rcv_body_finish(body);
+    if (w == 0)
+        sem_post(&g->verify_gate);
+    return rc;
+}
+
 static enum MHD_Result complete(rcv_ingest *g, struct MHD_Connection *c, rcv_req *r)
 {
     if (r->reject_status)
         return respond_error(g, c, r, r->reject_status, r->reject_msg);
-    int rc = rcv_body_finish(r->body);
+    /* the whole body is here: verifying it (rcv_body_finish inflates an in-memory body) and storing it
+     * may take longer than read_timeout, which is not the client's fault */
+    conn_set_deadline(g, c, false);
+    int rc = verify(g, r->body);
     if (rc) {
         reject_body(r, rc);
         return respond_error(g, c, r, r->reject_status, r->reject_msg);
     }
-    conn_set_deadline(g, c, false);   /* the store may take longer than read_timeout: not the client's fault */
     char key[RCV_KEY_MAX];
     int64_t ns;
     meta_vals m;
@@ -609,6 +628,8 @@ int rcv_ingest_start(const rcv_ingest_deps *deps, rcv_ingest **out, char *err, s
         return -ENOMEM;
     g->d = *deps;
     set_limits(g);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    g->gate_ready = sem_init(&g->verify_gate, 0, (unsigned)(ncpu > 0 ? ncpu : 1)) == 0;
     pthread_mutex_init(&g->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -678,6 +699,8 @@ void rcv_ingest_stop(rcv_ingest *g)
     rcv_stats_listening(g->d.stats, 0);
     pthread_cond_destroy(&g->cv);
     pthread_mutex_destroy(&g->mu);
+    if (g->gate_ready)
+        sem_destroy(&g->verify_gate);
     free(g->tls_cert);
     free(g->tls_key);
     free(g);

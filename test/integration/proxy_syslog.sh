@@ -115,6 +115,24 @@ px_wait_records "$IN" acme multi 600
 expect_eq "$(px_records "$IN" acme multi | jq -r .message | sort -u | wc -l)" 600 "distinct records over 3 workers"
 ok "3 UDP workers (SO_REUSEPORT): 600 of 600 datagrams"
 
+# large datagrams (past 2 KiB, up to near the UDP maximum): each message must come out whole, byte
+# for byte
+python3 - "$W/big.expect" <<'P'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+with open(sys.argv[1], "w") as exp:
+    for size in (2047, 2048, 2049, 5000, 65000):
+        head = b"<14>Nov 27 10:00:00 h big: size=%d " % size
+        body = bytes(33 + (i * 7 + i // 91) % 94 for i in range(size - len(head)))   # printable, '"' and '\\' included
+        s.sendto(head + body, ("127.0.0.1", 21103))
+        exp.write((b"size=%d " % size + body).decode() + "\n")
+P
+px_wait_records "$IN" acme sudp 7
+px_records "$IN" acme sudp | jq -r 'select(.app_name == "big") | .message' | sort >"$W/big.got"
+sort "$W/big.expect" | cmp -s - "$W/big.got" || die "large datagrams differ: got $(wc -c <"$W/big.got") bytes, want $(wc -c <"$W/big.expect")"
+ok "UDP datagrams of 2047..65000 bytes: whole and exact"
+
 # syslog over TLS (RFC 5425: octet counting inside TLS); plaintext on the TLS port is refused
 python3 - "$W/cert.pem" <<'P'
 import socket, ssl, sys
