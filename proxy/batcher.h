@@ -26,6 +26,7 @@ typedef struct batcher_opts {
     bf_codec codec;
     int level;
     size_t max_pending;      /* sealed-but-unwritten bytes before pressure */
+    size_t raw_backlog;      /* other sealed bytes waiting at which a batch is spooled uncompressed; 0 never */
     const char *hint;        /* data hint in names, "ndjson" */
 } batcher_opts;
 

@@ -34,6 +34,9 @@ static const bf_config_key keys[] = {
       "compression level: 1 = fastest (the edge has CPU to spare for inputs, not for codecs), 0 = codec default"),
     K("batch.max_pending", BF_CT_SIZE, batch_max_pending, "64MiB", 1048576, 1e12, NULL,
       "sealed data waiting for the spool writer; above it inputs are held back"),
+    K("batch.raw_backlog", BF_CT_SIZE, batch_raw_backlog, "16MiB", 0, 1e12, NULL,
+      "when this much other sealed data waits for the spool writer, batches are spooled and sent uncompressed "
+      "(the receiver compresses them) rather than lose datagrams to compression; 0 = always compress"),
     K("retry.initial", BF_CT_DURATION, retry_initial_ms, "1s", 10, 3600000, NULL,
       "first retry delay (doubles per failure, with jitter)"),
     K("retry.max", BF_CT_DURATION, retry_max_ms, "5m", 10, 86400000, NULL, "longest retry delay"),
@@ -65,6 +68,10 @@ int proxy_config_validate(void *vcfg, char *err, size_t errlen)
     }
     if (!c->spool_dir || !*c->spool_dir) {
         snprintf(err, errlen, "spool.dir: required");
+        return -EINVAL;
+    }
+    if (c->batch_raw_backlog && c->batch_raw_backlog >= c->batch_max_pending) {
+        snprintf(err, errlen, "batch.raw_backlog must be below batch.max_pending (or 0)");
         return -EINVAL;
     }
     if (c->batch_max_bytes * 2 > c->spool_max_bytes) {

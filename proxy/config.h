@@ -20,6 +20,7 @@ typedef struct proxy_config {
     char *batch_codec;            /* zstd | gzip */
     int64_t batch_level;          /* 0 = codec default */
     int64_t batch_max_pending;    /* sealed bytes waiting in memory before inputs are held back */
+    int64_t batch_raw_backlog;    /* waiting sealed bytes at which batches go out uncompressed; 0 never */
     int64_t retry_initial_ms;
     int64_t retry_max_ms;
     int64_t udp_rcvbuf;

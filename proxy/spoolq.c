@@ -19,10 +19,13 @@ int spoolq_queue(const char *tenant, const char *dataset, spoolq_kind k, char *o
     return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
 
+/* Uncompressed batches (written when the writer fell behind) end in ".raw". */
+static const char *ext_of(bf_codec c) { return c == BF_CODEC_NONE ? "raw" : bf_codec_ext(c); }
+
 int spoolq_name(const char *tenant, const char *dataset, int64_t ns, const char *hint, bf_codec c, char *out,
                 size_t outlen)
 {
-    int n = snprintf(out, outlen, "%s--%s--%019" PRId64 "--%s.%s", tenant, dataset, ns, hint, bf_codec_ext(c));
+    int n = snprintf(out, outlen, "%s--%s--%019" PRId64 "--%s.%s", tenant, dataset, ns, hint, ext_of(c));
     return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
 
@@ -47,8 +50,8 @@ int spoolq_parse_name(const char *name, int64_t *ns, char *hint, bf_codec *c)
         memcpy(hint, h, (size_t)(dot - h));
         hint[dot - h] = '\0';
     }
-    bf_codec codec;
-    if (bf_codec_parse(dot + 1, &codec) || codec == BF_CODEC_NONE) return -EINVAL;
+    bf_codec codec = BF_CODEC_NONE;
+    if (strcmp(dot + 1, "raw") && (bf_codec_parse(dot + 1, &codec) || codec == BF_CODEC_NONE)) return -EINVAL;
     if (c) *c = codec;
     return 0;
 }

@@ -1,6 +1,7 @@
 /* spoolq: the proxy's spool conventions over bf_spool (DESIGN §5.2):
  *   queue paths  <tenant>/<dataset>/{queue,retry,dlq}
- *   entry names  <tenant>--<dataset>--<unix_ns, 19 digits>--<hint>.<gz|zst>   (sort = batch order)
+ *   entry names  <tenant>--<dataset>--<unix_ns, 19 digits>--<hint>.<gz|zst|raw>   (sort = batch order;
+ *                raw = uncompressed, written when the spool writer fell behind the inputs)
  *   .meta JSON   in retry/ and dlq/ (the original proxy's SpooledFile fields plus span_ns)
  * Each batch owns the name-time interval [ns, ns + span): a 413 split gives the halves
  * [ns, ns+span/2) and [ns+span/2, ns+span), so split halves sort exactly where their parent was.

@@ -68,7 +68,8 @@ int rcv_filename_parse(const char *name, const char *tenant, const char *dataset
     if (!eat_field(&p, tenant) || !eat_field(&p, dataset) || !eat_ns(&p, &ns))
         return -EINVAL;
     const char *dot = strrchr(p, '.');
-    if (!dot || (strcmp(dot, ".gz") && strcmp(dot, ".zst")))
+    /* .raw: a batch our proxy spooled uncompressed because its writer fell behind */
+    if (!dot || (strcmp(dot, ".gz") && strcmp(dot, ".zst") && strcmp(dot, ".raw")))
         return -EINVAL;
     size_t n = (size_t)(dot - p);
     if (!rcv_hint_valid(p, n) || n + 1 > hintlen)

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "bf_buf.h"
 #include "bf_metrics.h"
 #include "bf_spool.h"
 #include "bf_util.h"
@@ -39,7 +40,7 @@ static void on_spooled(void *ud, const batcher_spooled *s)
     f->lines[f->n++] = s->lines;
 }
 
-static void make(fx *f, size_t max_bytes, size_t max_records, int64_t max_age, uint64_t quota)
+static void make_raw(fx *f, size_t max_bytes, size_t max_records, int64_t max_age, uint64_t quota, size_t raw_backlog)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/bf-test-proxy-batcher-XXXXXX");
@@ -47,8 +48,13 @@ static void make(fx *f, size_t max_bytes, size_t max_records, int64_t max_age, u
     assert_int_equal(uv_loop_init(&f->loop), 0);
     assert_int_equal(bf_spool_open(f->dir, quota, NULL, NULL, &f->spool), 0);
     assert_int_equal(bf_metrics_create(&f->m), 0);
-    batcher_opts o = {max_bytes, max_records, max_age, BF_CODEC_ZSTD, 1, 1 << 20, "ndjson"};
+    batcher_opts o = {max_bytes, max_records, max_age, BF_CODEC_ZSTD, 1, 1 << 20, raw_backlog, "ndjson"};
     assert_int_equal(batcher_create(&f->loop, &o, f->spool, f->m, on_spooled, f, &f->b), 0);
+}
+
+static void make(fx *f, size_t max_bytes, size_t max_records, int64_t max_age, uint64_t quota)
+{
+    make_raw(f, max_bytes, max_records, max_age, quota, 0);
 }
 
 static void run_until(fx *f, int want)
@@ -114,6 +120,48 @@ static void test_seal_by_records_in_order(void **st)
     int64_t ns;
     assert_int_equal(spoolq_parse_name(f.names[3], &ns, NULL, NULL), 0);
     assert_true(ns >= 4000000000000000000LL + SPOOLQ_SPAN_NS);
+    destroy(&f);
+}
+
+/* A writer that falls behind (other sealed batches waiting >= raw_backlog) spools batches uncompressed,
+ * named .raw; once it has caught up, batches are compressed again. Content and order are unchanged. */
+static void test_uncompressed_when_behind(void **st)
+{
+    (void)st;
+    fx f;
+    make_raw(&f, 1 << 20, 1, 60000, 64 << 20, 1);
+    bstream *s = batcher_stream(f.b, "acme", "fw");
+    for (int i = 0; i < 4; i++) {   /* four batches sealed before the loop runs: three wait behind the first */
+        char rec[32];
+        int n = snprintf(rec, sizeof rec, "{\"i\":%d}\n", i);
+        assert_int_equal(batcher_append(s, rec, (size_t)n, 1, NULL), 0);
+    }
+    run_until(&f, 4);
+    for (int i = 0; i < 4; i++) {
+        bf_codec c = BF_CODEC_GZIP;
+        assert_int_equal(spoolq_parse_name(f.names[i], NULL, NULL, &c), 0);
+        assert_int_equal(c, i < 3 ? BF_CODEC_NONE : BF_CODEC_ZSTD);   /* the last had nothing behind it */
+        if (i) assert_true(strcmp(f.names[i - 1], f.names[i]) < 0);
+        char *data, want[32];
+        size_t len;
+        snprintf(want, sizeof want, "{\"i\":%d}\n", i);
+        if (c == BF_CODEC_NONE) {
+            assert_int_equal(bf_spool_read(f.spool, "acme/fw/queue", f.names[i], 1 << 20, &data, &len), 0);
+            assert_int_equal(len, strlen(want));
+            assert_memory_equal(data, want, len);
+            free(data);
+        } else {
+            data = read_entry(&f, f.names[i]);
+            assert_string_equal(data, want);
+            free(data);
+        }
+    }
+    bf_buf text;
+    bf_buf_init(&text, 0);
+    assert_int_equal(bf_metrics_render(f.m, &text), 0);
+    assert_int_equal(bf_buf_putc(&text, '\0'), 0);
+    assert_non_null(strstr(text.data, "bytefreezer_proxy_uncompressed_batches_total{tenant=\"acme\",dataset=\"fw\"} 3"));
+    bf_buf_free(&text);
     destroy(&f);
 }
 
@@ -220,6 +268,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seal_by_records_in_order), cmocka_unit_test(test_seal_by_bytes_and_age),
+        cmocka_unit_test(test_uncompressed_when_behind),
         cmocka_unit_test(test_wait_durable), cmocka_unit_test(test_split_large_append), cmocka_unit_test(test_pressure_when_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

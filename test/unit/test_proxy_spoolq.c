@@ -53,6 +53,14 @@ static void test_names(void **st)
     assert_int_equal(spoolq_parse_name("t--d--12--ndjson.zst", &ns, hint, &c), -EINVAL);
     assert_int_equal(spoolq_parse_name("t--d--0000000000000000012--ndjson.txt", &ns, hint, &c), -EINVAL);
     assert_int_equal(spoolq_parse_name("garbage", &ns, hint, &c), -EINVAL);
+    /* uncompressed batches (written while the writer was behind): ".raw", parsed back as identity */
+    assert_int_equal(spoolq_name("t", "d", 12, "ndjson", BF_CODEC_NONE, a, sizeof a), 0);
+    assert_string_equal(a, "t--d--0000000000000000012--ndjson.raw");
+    c = BF_CODEC_ZSTD;
+    assert_int_equal(spoolq_parse_name(a, &ns, hint, &c), 0);
+    assert_int_equal(c, BF_CODEC_NONE);
+    assert_int_equal(spoolq_parse_name("t--d--0000000000000000012--ndjson.", &ns, hint, &c), -EINVAL);
+    assert_int_equal(spoolq_parse_name("t--d--0000000000000000012--ndjson.none", &ns, hint, &c), -EINVAL);
     char q[64];
     assert_int_equal(spoolq_queue("t", "d", SPOOLQ_DLQ, q, sizeof q), 0);
     assert_string_equal(q, "t/d/dlq");

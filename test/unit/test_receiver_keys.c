@@ -23,6 +23,11 @@ static void test_filename_valid(void **st)
     /* tenants and datasets may contain '-' and '_': matched as whole known ids */
     assert_int_equal(rcv_filename_parse("a-b--c_d--5--raw.gz", "a-b", "c_d", &ns, hint, sizeof hint), 0);
     assert_string_equal(hint, "raw");
+    /* an uncompressed batch of our proxy keeps its name time (a retry lands on the same key) */
+    assert_int_equal(rcv_filename_parse("acme--logs--1736938245123456790--ndjson.raw", "acme", "logs", &ns, hint, sizeof hint), 0);
+    assert_true(ns == 1736938245123456790LL);
+    assert_string_equal(hint, "ndjson");
+    assert_int_equal(rcv_filename_parse("acme--logs--17--ndjson.rawx", "acme", "logs", &ns, hint, sizeof hint), -EINVAL);
 }
 
 static void test_filename_invalid(void **st)
