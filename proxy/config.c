@@ -43,6 +43,9 @@ static const bf_config_key keys[] = {
     K("udp.rcvbuf", BF_CT_SIZE, udp_rcvbuf, "8MiB", 4096, 1073741824, NULL,
       "SO_RCVBUF for UDP inputs (a source may override with rcvbuf)"),
     K("udp.batch", BF_CT_INT, udp_batch, "64", 1, 1024, NULL, "datagrams per recvmmsg call"),
+    K("udp.coalesce_us", BF_CT_INT, udp_coalesce_us, "200", 0, 100000, NULL,
+      "after a receive that found several datagrams, wait this long before the next one so that one "
+      "wake-up serves more (microseconds; 0 = off)"),
     K("input.max_message", BF_CT_SIZE, max_message, "64KiB", 256, 16777216, NULL,
       "longest TCP message kept whole (longer LF lines are cut, octet-counted ones close the connection)"),
     K("tcp.max_connections", BF_CT_INT, tcp_max_connections, "1000", 1, 1000000, NULL,

@@ -25,6 +25,7 @@ typedef struct proxy_config {
     int64_t retry_max_ms;
     int64_t udp_rcvbuf;
     int64_t udp_batch;            /* recvmmsg vector length */
+    int64_t udp_coalesce_us;      /* nap after a partial receive of >= 2 datagrams */
     int64_t max_message;          /* longest TCP/UDP message kept whole */
     int64_t tcp_max_connections;
     int64_t http_max_body;        /* decompressed request body cap */
