@@ -301,7 +301,7 @@ static int choose_codec(bstream *s, batch *bt)
     bt->codec = behind(b, bt) ? BF_CODEC_NONE : b->o.codec;
     if (spoolq_name(s->tenant, s->dataset, bt->ns, b->hint, bt->codec, bt->name, sizeof bt->name))
         return -ENAMETOOLONG;
-    if (bt->codec == BF_CODEC_NONE) bf_counter_add(s->c_raw, 1);
+    if (bt->codec != b->o.codec) bf_counter_add(s->c_raw, 1);   /* not when none is configured */
     bt->named = 1;
     return 0;
 }

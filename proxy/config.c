@@ -28,8 +28,9 @@ static const bf_config_key keys[] = {
       "an open batch is sealed at this uncompressed size"),
     K("batch.max_records", BF_CT_INT, batch_max_records, "100000", 1, 100000000, NULL,
       "an open batch is sealed at this many records"),
-    K("batch.codec", BF_CT_ENUM, batch_codec, "zstd", 0, 0, "zstd|gzip",
-      "batch compression (gzip for the original Go receiver)"),
+    K("batch.codec", BF_CT_ENUM, batch_codec, "zstd", 0, 0, "zstd|gzip|none",
+      "batch compression (gzip for the original Go receiver; none: uncompressed, for a receiver on a fast "
+      "network, saves the edge's CPU)"),
     K("batch.level", BF_CT_INT, batch_level, "1", 0, 19, NULL,
       "compression level: 1 = fastest (the edge has CPU to spare for inputs, not for codecs), 0 = codec default"),
     K("batch.max_pending", BF_CT_SIZE, batch_max_pending, "64MiB", 1048576, 1e12, NULL,

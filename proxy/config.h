@@ -17,7 +17,7 @@ typedef struct proxy_config {
     int64_t batch_max_age_ms;
     int64_t batch_max_bytes;
     int64_t batch_max_records;
-    char *batch_codec;            /* zstd | gzip */
+    char *batch_codec;            /* zstd | gzip | none */
     int64_t batch_level;          /* 0 = codec default */
     int64_t batch_max_pending;    /* sealed bytes waiting in memory before inputs are held back */
     int64_t batch_raw_backlog;    /* waiting sealed bytes at which batches go out uncompressed; 0 never */

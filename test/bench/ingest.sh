@@ -48,10 +48,14 @@ SNG=${BF_PEERS:-$BUILD/peers}/sng
 HZ=$(getconf CLK_TCK)
 LOSS_MAX=0.001
 # ports: 21800-21839, inside the proxy's range 21000-21999 (the proxy's own tests stay below 21800)
-declare -A UDP_PORT=([rsyslog]=21800 [syslog-ng]=21810 [proxy]=21820)
-declare -A TCP_PORT=([rsyslog]=21801 [syslog-ng]=21811 [proxy]=21821)
-declare -A OCT_PORT=([rsyslog]=21801 [syslog-ng]=21812 [proxy]=21821)
-RCV_PORT=21830 RCV_ADMIN=21831 PX_ADMIN=21832
+declare -A UDP_PORT=([rsyslog]=21800 [syslog-ng]=21810 [proxy]=21820 [proxy-nocomp]=21822)
+declare -A TCP_PORT=([rsyslog]=21801 [syslog-ng]=21811 [proxy]=21821 [proxy-nocomp]=21823)
+declare -A OCT_PORT=([rsyslog]=21801 [syslog-ng]=21812 [proxy]=21821 [proxy-nocomp]=21823)
+RCV_PORT=21830 RCV_ADMIN=21831
+# proxy instances: the default configuration, and one with batch.codec none (uncompressed output, like
+# the peers' files) measured for CPU per message only; each has its own datasets at the receiver
+declare -A PX_ADMIN=([proxy]=21832 [proxy-nocomp]=21834) PX_CODEC=([proxy]=zstd [proxy-nocomp]=none)
+declare -A PX_DS=([proxy]="" [proxy-nocomp]=n)
 declare -A PID=() LOGF=()
 RCV_PID=""
 SEQ=0
@@ -184,44 +188,63 @@ EOF
 }
 
 # ---- our proxy + receiver ----
-start_proxy() {
-  local px=$BIN/bytefreezer-proxy rc=$BIN/bytefreezer-receiver d=$T/proxy
-  [ -x "$px" ] && [ -x "$rc" ] || { log "proxy or receiver binary missing in $BIN"; return 1; }
-  mkdir -p "$d"
-  cat >"$d/tenants.yaml" <<EOF
-tenants:
-  - id: bench
-    active: true
-    token: "bench-ingest-token-0123456789"
-    datasets:
-      - id: sysudp
+# px_datasets DAEMON: the tenant's dataset entries for that proxy instance (sysudp/systcp + its suffix)
+px_datasets() {
+  local x=${PX_DS[$1]}
+  cat <<EOF
+      - id: sysudp$x
         active: true
-        source: {type: syslog, transport: udp, port: ${UDP_PORT[proxy]}, host: 127.0.0.1, rcvbuf: $RCVBUF}
-      - id: systcp
+        source: {type: syslog, transport: udp, port: ${UDP_PORT[$1]}, host: 127.0.0.1, rcvbuf: $RCVBUF}
+      - id: systcp$x
         active: true
-        source: {type: syslog, transport: tcp, port: ${TCP_PORT[proxy]}, host: 127.0.0.1}
+        source: {type: syslog, transport: tcp, port: ${TCP_PORT[$1]}, host: 127.0.0.1}
 EOF
+}
+px_tenants() { # DAEMON...: registry with those instances' datasets
+  printf 'tenants:\n  - id: bench\n    active: true\n    token: "bench-ingest-token-0123456789"\n    datasets:\n'
+  local d; for d in "$@"; do px_datasets "$d"; done
+}
+# the receiver (central tier, on the generator's CPU) knows the datasets of every proxy instance
+start_receiver() {
+  local rc=$BIN/bytefreezer-receiver d=$T/receiver
+  [ -n "$RCV_PID" ] && return 0
+  [ -x "$rc" ] || { log "receiver binary missing in $BIN"; return 1; }
+  mkdir -p "$d"
+  px_tenants proxy proxy-nocomp >"$d/tenants.yaml"
   cat >"$d/receiver.yaml" <<EOF
 listen: "127.0.0.1:$RCV_PORT"
 admin_listen: "127.0.0.1:$RCV_ADMIN"
 tenants: "file://$d/tenants.yaml"
 store: {intake: "file://$d/store/intake"}
 EOF
+  taskset -c "$GCPU" "$rc" -c "$d/receiver.yaml" >"$d/receiver.log" 2>&1 &
+  RCV_PID=$!
+  STORE=$d/store/intake/bench
+  wait_port tcp "$RCV_PORT" "$RCV_PID" || { log "receiver did not start:"; tail -n 5 "$d/receiver.log"; return 1; }
+}
+start_px() { # DAEMON
+  local px=$BIN/bytefreezer-proxy n=$1 d=$T/$1
+  [ -x "$px" ] || { log "proxy binary missing in $BIN"; return 1; }
+  start_receiver || return 1
+  mkdir -p "$d"
+  px_tenants "$n" >"$d/tenants.yaml"
   cat >"$d/proxy.yaml" <<EOF
-admin_listen: "127.0.0.1:$PX_ADMIN"
+admin_listen: "127.0.0.1:${PX_ADMIN[$n]}"
 tenants: "file://$d/tenants.yaml"
 receiver: {url: "http://127.0.0.1:$RCV_PORT"}
 spool: {dir: "$d/spool", max_bytes: 8GiB}
-batch: {max_age: 1s, max_bytes: 8MiB, codec: zstd}
+batch: {max_age: 1s, max_bytes: 8MiB, codec: ${PX_CODEC[$n]}}
 EOF
-  taskset -c "$GCPU" "$rc" -c "$d/receiver.yaml" >"$d/receiver.log" 2>&1 &
-  RCV_PID=$!
-  wait_port tcp "$RCV_PORT" "$RCV_PID" || { log "receiver did not start:"; tail -n 5 "$d/receiver.log"; return 1; }
   taskset -c "$DCPU" "${NICE[@]}" "$px" -c "$d/proxy.yaml" >"$d/proxy.log" 2>&1 &
-  PID[proxy]=$!; LOGF[proxy]=$d/proxy.log
-  STORE=$d/store/intake/bench
-  wait_port udp "${UDP_PORT[proxy]}" $! && wait_port tcp "${TCP_PORT[proxy]}" $! ||
-    { log "proxy did not start:"; tail -n 5 "$d/proxy.log"; return 1; }
+  PID[$n]=$!; LOGF[$n]=$d/proxy.log
+  wait_port udp "${UDP_PORT[$n]}" $! && wait_port tcp "${TCP_PORT[$n]}" $! ||
+    { log "$n did not start:"; tail -n 5 "$d/proxy.log"; return 1; }
+}
+start_proxy() { start_px proxy; }
+start_proxy-nocomp() { start_px proxy-nocomp; }
+is_px() { case $1 in proxy|proxy-nocomp) return 0 ;; esac; return 1; }
+px_ds() { # DAEMON MODE -> dataset id
+  if [ "$2" = udp ]; then echo "sysudp${PX_DS[$1]}"; else echo "systcp${PX_DS[$1]}"; fi
 }
 
 # metric NAME DATASET PORT: value of a Prometheus counter for bench/DATASET (0 when absent)
@@ -234,8 +257,8 @@ metric() {
 # proxy, every record it took in has reached the store (secondary >= primary).
 progress() {
   case $1 in
-    proxy) local ds=sysudp; [ "$2" = udp ] || ds=systcp
-           echo "$(metric bytefreezer_proxy_records_total $ds $PX_ADMIN) $(metric bytefreezer_receiver_lines_total $ds $RCV_ADMIN)" ;;
+    proxy|proxy-nocomp) local ds; ds=$(px_ds "$1" "$2")
+           echo "$(metric bytefreezer_proxy_records_total $ds "${PX_ADMIN[$1]}") $(metric bytefreezer_receiver_lines_total $ds $RCV_ADMIN)" ;;
     *) local f; f=$(out_file "$1"); echo "$(stat -c %s "$f" 2>/dev/null || echo 0) 0" ;;
   esac
 }
@@ -253,7 +276,7 @@ settle() {
     [ "${cur%% *}" != "$pprim" ] && { pprim=${cur%% *}; T_DONE=$(awk -v a="$t" -v b="$t0" 'BEGIN{print a-b}'); }
     if [ "$cur" != "$prev" ]; then prev=$cur; tlast=$t; continue; fi
     local s1=${cur% *} s2=${cur#* }
-    if awk -v t="$t" -v l="$tlast" -v q="$quiet" -v a="$s1" -v b="$s2" -v px="$([ "$d" = proxy ] && echo 1 || echo 0)" \
+    if awk -v t="$t" -v l="$tlast" -v q="$quiet" -v a="$s1" -v b="$s2" -v px="$(is_px "$d" && echo 1 || echo 0)" \
          'BEGIN{ exit !((t - l >= q) && (!px || b + 0 >= a + 0)) }'; then return 0; fi
     awk -v t="$t" -v s="$start" 'BEGIN{ exit !(t - s > 60) }' && { log "$d: output still changing after 60 s"; return 1; }
   done
@@ -261,22 +284,22 @@ settle() {
 
 # "uncompressed all": the proxy's batches so far for the mode's dataset and how many of them went out
 # uncompressed (its writer was behind: batch.raw_backlog); a trial logs the difference
-batch_counts() {
-  local ds=sysudp; [ "$1" = udp ] || ds=systcp
-  [ -n "${PID[proxy]:-}" ] || { echo "0 0"; return; }
-  echo "$(metric bytefreezer_proxy_uncompressed_batches_total $ds $PX_ADMIN) $(metric bytefreezer_proxy_batches_total $ds $PX_ADMIN)"
+batch_counts() { # DAEMON MODE
+  local ds; ds=$(px_ds "$1" "$2")
+  [ -n "${PID[$1]:-}" ] || { echo "0 0"; return; }
+  echo "$(metric bytefreezer_proxy_uncompressed_batches_total $ds "${PX_ADMIN[$1]}") $(metric bytefreezer_proxy_batches_total $ds "${PX_ADMIN[$1]}")"
 }
 
-batch_delta() { # MODE "uncompressed all" before -> " uncompressed_batches=U/A" for the trial
-  local b; b=$(batch_counts "$1")
-  echo " uncompressed_batches=$(( ${b% *} - ${2% *} ))/$(( ${b#* } - ${2#* } ))"
+batch_delta() { # DAEMON MODE "uncompressed all" before -> " uncompressed_batches=U/A" for the trial
+  local b; b=$(batch_counts "$1" "$2")
+  echo " uncompressed_batches=$(( ${b% *} - ${3% *} ))/$(( ${b#* } - ${3#* } ))"
 }
 
 # delivered D FIRSTSEQ COUNT: distinct sequence numbers of this trial in the daemon's output
 count_out() {
   local d=$1 r
-  if [ "$d" = proxy ]; then
-    r=$(find "$STORE" -type f -name 'bench--*' 2>/dev/null | sort | while read -r f; do
+  if is_px "$d"; then
+    r=$(find "$STORE" -type f \( -name "bench--$(px_ds "$d" udp)--*" -o -name "bench--$(px_ds "$d" tcp)--*" \) 2>/dev/null | sort | while read -r f; do
           case $f in *.zst) zstd -q -dc "$f" ;; *.gz) gzip -dc "$f" ;; esac
         done | "$GEN" count -S "$2" -n "$3")
   else
@@ -286,7 +309,7 @@ count_out() {
   C_DUPS=$(echo "$r" | sed -n 's/.*dups=\([0-9]*\).*/\1/p'); C_DUPS=${C_DUPS:-0}
 }
 reset_out() {
-  if [ "$1" = proxy ]; then find "$STORE" -type f -delete 2>/dev/null; else : >"$(out_file "$1")"; fi
+  if is_px "$1"; then find "$STORE" -type f -delete 2>/dev/null; else : >"$(out_file "$1")"; fi
 }
 
 # trial D MODE RATE COUNT [SECS]: one run. MODE udp|tcp|tcp-octet, RATE msgs/s or max.
@@ -299,7 +322,7 @@ trial() {
   local args=(send -t "$mode" -f "$fmt" -s "$SIZE" -p "$port" -c "$GCPU" -S "$SEQ" -n "$n" -r "$rate")
   [ -n "$secs" ] && args+=(-d "$secs")
   c0=$(cpu_ticks "${PID[$d]}"); r0=$(cpu_ticks "$RCV_PID"); local sn0; sn0=$(softnet_drops)
-  local bc0=""; [ "$d" = proxy ] && bc0=$(batch_counts "$mode")
+  local bc0=""; is_px "$d" && bc0=$(batch_counts "$d" "$mode")
   local w0; w0=$(sched_snap "${PID[$d]}")
   t0=$(now); T_DONE=0
   out=$("${NICE[@]}" "$GEN" "${args[@]}" 2>&1)
@@ -317,7 +340,7 @@ trial() {
   R_OK=$(awk -v l="$R_LOSS" -v m="$LOSS_MAX" -v s="$R_SENT" 'BEGIN{ print (s > 0 && l < m) ? 1 : 0 }')
   R_TPUT=$(awk -v d="$R_DELIV" -v t="$T_DONE" 'BEGIN{ if (t <= 0) t = 0.001; printf "%.0f", d / t }')
   local extra=""
-  [ "$d" = proxy ] && extra=" receiver_cpu=$(awk -v a="$r0" -v b="$r1" -v hz="$HZ" 'BEGIN{printf "%.2f", (b - a) / hz}')s$(batch_delta "$mode" "$bc0")"
+  is_px "$d" && extra=" receiver_cpu=$(awk -v a="$r0" -v b="$r1" -v hz="$HZ" 'BEGIN{printf "%.2f", (b - a) / hz}')s$(batch_delta "$d" "$mode" "$bc0")"
   [ "$C_DUPS" -gt 0 ] && extra="$extra dups=$C_DUPS"
   local sn1; sn1=$(softnet_drops); [ "$sn1" != "$sn0" ] && extra="$extra kernel_backlog_drops=$((sn1 - sn0))"
   log "$d $mode target=$rate sent=$R_SENT offered=${R_RATE}/s delivered=$R_DELIV loss=$(awk -v l="$R_LOSS" 'BEGIN{printf "%.3f", 100*l}')%" \
@@ -412,7 +435,7 @@ alive() {
   tail -n 5 "${LOGF[$1]}" 2>/dev/null | sed 's/^/  /'
   return 1
 }
-declare -A DEAD=() UDP_MAX=() UDP_BOUND=() UDP_CPU=() TCP_TPUT=() TCP_CPU=() OCT_TPUT=() OCT_CPU=()
+declare -A DEAD=() UDP_MAX=() UDP_BOUND=() UDP_CPU=() UDP_CPU_NOCOMP=() TCP_TPUT=() TCP_CPU=() OCT_TPUT=() OCT_CPU=()
 START=$(now)
 for d in "${DAEMONS[@]}"; do
   log "== $d: UDP max rate"
@@ -436,6 +459,21 @@ if [ "$COMMON" -gt 0 ]; then
     done
     alive "$d" && UDP_CPU[$d]=$(median "${runs[@]}")
   done
+  # like for like: the proxy writing uncompressed batches, as the peers write uncompressed files
+  if [ -n "${PID[proxy]:-}" ]; then
+    if start_proxy-nocomp && sanity proxy-nocomp; then
+      log "== proxy-nocomp (batch.codec none): UDP CPU at $COMMON msgs/s"
+      runs=()
+      for i in 1 2 3; do
+        trial proxy-nocomp udp "$COMMON" "$(awk -v r="$COMMON" 'BEGIN{printf "%d", r * 3}')"
+        [ "$R_SENT" -gt 0 ] && runs+=("$(per_m "$R_CPU" "$R_DELIV")")
+      done
+      alive proxy-nocomp && UDP_CPU_NOCOMP[proxy]=$(median "${runs[@]}")
+    else
+      log "proxy-nocomp: not benchmarked"
+    fi
+    stop_pid "${PID[proxy-nocomp]:-}"; unset "PID[proxy-nocomp]"
+  fi
 fi
 
 for d in "${DAEMONS[@]}"; do
@@ -480,6 +518,8 @@ line() {
 }
 line "UDP syslog max rate <0.1% loss, 1 core (msgs/s)" UDP_MAX 1
 line "UDP syslog CPU-s per 1M msgs, common rate (ratio peer/ours)" UDP_CPU 0
+for peer in $PEERS; do UDP_CPU_NOCOMP[$peer]=${UDP_CPU[$peer]:-}; done
+line "UDP syslog CPU-s per 1M msgs, common rate, proxy with batch.codec none (uncompressed, like the peers' files)" UDP_CPU_NOCOMP 0
 line "TCP syslog LF-framed throughput, 1 conn (msgs/s)" TCP_TPUT 1
 line "TCP syslog LF-framed CPU-s per 1M msgs (ratio peer/ours)" TCP_CPU 0
 line "TCP syslog octet-counted 5424 throughput, 1 conn (msgs/s)" OCT_TPUT 1
@@ -488,7 +528,7 @@ line "TCP syslog octet-counted CPU-s per 1M msgs (ratio peer/ours)" OCT_CPU 0
 # how much of the proxy's output went out uncompressed (writer behind the inputs), over all its runs
 for m in udp tcp; do
   if [ -n "${PID[proxy]:-}" ] && alive proxy; then
-    bc=$(batch_counts $m)
+    bc=$(batch_counts proxy $m)
     echo "BENCH|proxy batches sent uncompressed over all its $m runs (%)|$(awk -v r="${bc% *}" -v a="${bc#* }" 'BEGIN{ if (a > 0) printf "%.0f", 100 * r / a; else print "n/a" }')|-|-|-"
   fi
 done

@@ -3,7 +3,8 @@
 # batches are spooled and uploaded uncompressed (.raw, Content-Encoding: identity) instead of taking
 # CPU from the inputs. The receiver keeps the proxy's batch name (same key on a retry) and stores them
 # compressed; every record arrives once, in order. Writer kept behind by tiny batches (each one an
-# fsync'd spool write) under a fast TCP sender; the real receiver on loopback.
+# fsync'd spool write) under a fast TCP sender; the real receiver on loopback. Then batch.codec none:
+# every batch uncompressed by configuration, identity on the wire.
 set -u
 . "$BF_ROOT/test/tools/proxy-lib.sh"
 W=$BF_TMP/proxy_raw_batches; rm -rf "$W"; mkdir -p "$W"
@@ -55,3 +56,27 @@ echo "$keys" | grep -qv '\.zst$' && die "an intake object is not zstd (identity 
 ok "receiver kept the batch names and stored every object compressed"
 [ -z "$(find "$W/spool" -type f -name '*.raw')" ] || die "uncompressed batches left in the spool"
 ok "spool drained"
+
+# batch.codec none: every batch uncompressed by configuration (not counted as the writer falling behind)
+kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null
+wire0=$(px_metric $RA bytefreezer_receiver_bytes_total); infl0=$(px_metric $RA bytefreezer_receiver_inflated_bytes_total)
+sed -i 's/batch: {.*}/batch: {max_age: 100ms, max_bytes: 64KiB, codec: none}/' "$W/proxy.yaml"
+px_proxy "$W/proxy.yaml" "$W/proxy.log" $PA
+px_wait_port $TP
+python3 - "$TP" "$N" <<'P' || die "sender failed"
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"".join(b'{"seq":%d,"msg":"second part"}\n' % i for i in range(n, n + 1000)))
+s.close()
+P
+px_wait_records "$W/intake" acme bulk $((N + 1000)) 60
+v=$(px_records "$W/intake" acme bulk | jq -r .seq)
+echo "$v" | awk 'NR - 1 != $1 { bad = 1 } END { exit bad || NR != '$((N + 1000))' }' || die "records of the codec-none part missing or out of order"
+expect_eq "$(px_metric $PA 'bytefreezer_proxy_uncompressed_batches_total{tenant="acme",dataset="bulk"}')" 0 \
+  "batches counted as fallen behind with codec none"
+[ "$(px_metric $PA 'bytefreezer_proxy_batches_total{tenant="acme",dataset="bulk"}')" -gt 0 ] || die "no batch sealed"
+wire=$(( $(px_metric $RA bytefreezer_receiver_bytes_total) - wire0 ))
+infl=$(( $(px_metric $RA bytefreezer_receiver_inflated_bytes_total) - infl0 ))
+[ "$wire" -gt 0 ] && [ "$wire" = "$infl" ] || die "codec none: receiver got $wire bytes on the wire for $infl decoded (want identity)"
+ok "batch.codec none: 1000 more records arrived in order, uploaded uncompressed"
