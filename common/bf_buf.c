@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bf_json.h"
 
 void bf_buf_init(bf_buf *b, size_t max)
 {
@@ -108,37 +109,6 @@ int bf_buf_printf(bf_buf *b, const char *fmt, ...)
     return rc;
 }
 
-/* Length of the valid UTF-8 sequence starting at s (n bytes available), or 0 if invalid.
- * Rejects overlongs, surrogates and code points above U+10FFFF. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2; min = 0x80; cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3; min = 0x800; cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4; min = 0x10000; cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* Short escapes for the control characters JSON names; others use \u00XX. */
 static const char json_short_esc[0x20] = {
     ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
@@ -178,7 +148,7 @@ int bf_buf_json_str(bf_buf *b, const char *s, size_t n)
             }
             i++;
         } else {
-            size_t l = utf8_seq_len(p + i, n - i);
+            size_t l = bf_utf8_seq(p + i, n - i);
             if (l) {
                 rc = bf_buf_append(b, p + i, l);
                 i += l;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bf_json.h"
 
 /* byte classes inside a string: 0 plain, 1 quote, 2 backslash, 3 control, 4 non-ASCII */
 static const uint8_t STRCLS[256] = {
@@ -265,7 +266,7 @@ int js_next(js_scanner *s, js_field *f)
     const char *kend = scan_string(p, end, &esc, &high);
     if (!kend)
         return -EBADMSG;
-    if (esc || (high && js_utf8_valid_prefix((const uint8_t *)p + 1, (size_t)(kend - p - 2)) != (size_t)(kend - p - 2))) {
+    if (esc || (high && bf_utf8_valid_prefix((const uint8_t *)p + 1, (size_t)(kend - p - 2)) != (size_t)(kend - p - 2))) {
         s->kbuf.n = 0;
         if (decode_string(&s->kbuf, p, (size_t)(kend - p)) < 0)
             return -ENOMEM;
@@ -289,7 +290,7 @@ int js_next(js_scanner *s, js_field *f)
         f->type = JS_STRING;
         p = scan_string(p, end, &esc, &high);
         if (p && !esc)
-            f->str_plain = !high || js_utf8_valid_prefix((const uint8_t *)v + 1, (size_t)(p - v - 2)) == (size_t)(p - v - 2);
+            f->str_plain = !high || bf_utf8_valid_prefix((const uint8_t *)v + 1, (size_t)(p - v - 2)) == (size_t)(p - v - 2);
         break;
     case '{':
         f->type = JS_OBJECT;
@@ -327,57 +328,13 @@ int js_next(js_scanner *s, js_field *f)
 
 /* Length of a valid UTF-8 sequence at p (1..4), or 0 when invalid (RFC 3629: no overlongs,
  * no surrogates, max U+10FFFF). */
-static size_t utf8_seq(const uint8_t *p, size_t n)
-{
-    uint8_t c = p[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && p[1] < 0xA0)
-            return 0;
-        if (c == 0xED && p[1] >= 0xA0)
-            return 0;
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && p[1] < 0x90)
-            return 0;
-        if (c == 0xF4 && p[1] >= 0x90)
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
-size_t js_utf8_valid_prefix(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k = utf8_seq(p + i, n - i);
-        if (!k)
-            return i;
-        i += k;
-    }
-    return n;
-}
-
 static const uint8_t REPL[3] = { 0xEF, 0xBF, 0xBD };
 
 int js_utf8_sanitize(pk_buf *out, const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        size_t ok = js_utf8_valid_prefix(p + i, n - i);
+        size_t ok = bf_utf8_valid_prefix(p + i, n - i);
         if (pk_buf_put(out, p + i, ok) < 0)
             return -ENOMEM;
         i += ok;
@@ -484,7 +441,7 @@ int js_string(js_scanner *s, const js_field *f, const char **out, size_t *outlen
 int js_raw_utf8(js_scanner *s, const js_field *f, const char **out, size_t *outlen)
 {
     if (f->raw_ascii ||
-        js_utf8_valid_prefix((const uint8_t *)f->raw, f->rawlen) == f->rawlen) {
+        bf_utf8_valid_prefix((const uint8_t *)f->raw, f->rawlen) == f->rawlen) {
         *out = f->raw;
         *outlen = f->rawlen;
         return 0;
@@ -518,7 +475,7 @@ int js_quote(pk_buf *out, const char *s, size_t n)
             rc = pk_buf_u8(out, c);
             i++;
         } else {
-            size_t k = utf8_seq((const uint8_t *)s + i, n - i);
+            size_t k = bf_utf8_seq(s + i, n - i);
             if (k) {
                 rc = pk_buf_put(out, s + i, k);
                 i += k;

@@ -47,8 +47,6 @@ int js_string(js_scanner *s, const js_field *f, const char **out, size_t *outlen
 int js_raw_utf8(js_scanner *s, const js_field *f, const char **out, size_t *outlen);
 /* Append s[0..n) as a JSON string literal (quotes, escapes, invalid UTF-8 -> U+FFFD). */
 int js_quote(pk_buf *out, const char *s, size_t n);
-/* Length of the longest valid UTF-8 prefix; n when all valid. */
-size_t js_utf8_valid_prefix(const uint8_t *p, size_t n);
 /* Copy p[0..n) replacing invalid UTF-8 sequences with U+FFFD. */
 int js_utf8_sanitize(pk_buf *out, const uint8_t *p, size_t n);
 #endif

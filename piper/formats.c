@@ -10,7 +10,7 @@
 #include "bf_syslog.h"
 #include "filter_kv.h"
 #include "jfast.h"
-#include "jscan.h"
+#include "bf_json.h"
 
 typedef int (*parse_fn)(fmt_state *s, const char *line, size_t len, int64_t recv_ms, json_t **out);
 
@@ -642,12 +642,12 @@ void fmt_state_free(fmt_state *s)
 int fmt_parse(fmt_state *s, const char *line, size_t len, int64_t recv_ms, json_t **out)
 {
     *out = NULL;
-    if (utf8_valid(line, len) && !memchr(line, 0, len))
+    if (bf_utf8_valid(line, len) && !memchr(line, 0, len))
         return s->f->def->parse(s, line, len, recv_ms, out);
     char *clean = malloc(len * 3 + 1);
     if (!clean)
         return -ENOMEM;
-    size_t n = utf8_sanitize(line, len, clean);
+    size_t n = bf_utf8_sanitize(line, len, clean);
     int rc = s->f->def->parse(s, clean, n, recv_ms, out);
     free(clean);
     return rc;

@@ -1,4 +1,4 @@
-/* jfast: see jfast.h. The builder trusts the text's syntax (checked by jscan or produced by us) but
+/* jfast: see jfast.h. The builder trusts the text's syntax (checked by bf_json_object_check or produced by us) but
  * still bounds every read by the end pointer, so malformed input cannot read out of bounds. */
 #include "jfast.h"
 
@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "jscan.h"
+#include "bf_json.h"
 
 typedef struct rd { const char *p, *e; int depth; bf_buf tmp; } rd;
 
@@ -242,7 +242,7 @@ int jfast_load_object(const char *s, size_t n, json_t **out)
 {
     bool has;
     *out = NULL;
-    if (jscan_object(s, n, &has))
+    if (bf_json_object_check(s, n, &has))
         return -EINVAL;
     return jfast_load_trusted(s, n, out);
 }

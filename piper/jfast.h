@@ -1,5 +1,5 @@
 /* jfast: JSON text ↔ jansson values, faster than json_loadb/json_dump_callback on the hot path.
- * jfast_load validates with jscan first (syntax + UTF-8), then builds values by walking the text
+ * jfast_load validates with bf_json_object_check first (syntax + UTF-8), then builds values by walking the text
  * directly: strings without escapes are copied once, integers stay exact (beyond int64 they become
  * reals instead of failing), duplicate keys keep the last value (as jansson).
  * jfast_dump writes compact JSON in object insertion order with shortest round-trip reals (always

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include "bf_util.h"
 #include "jfast.h"
-#include "jscan.h"
+#include "bf_json.h"
 
 #define FLUSH_BYTES (256 * 1024)
 
@@ -98,7 +98,7 @@ static bool blank(const char *s, size_t n)
 static int fast_line(proc *p, const char *s, size_t n)
 {
     bool has;
-    if (jscan_object(s, n, &has))
+    if (bf_json_object_check(s, n, &has))
         return 0;
     while (n && (*s == ' ' || *s == '\t')) {
         s++;

@@ -22,6 +22,6 @@ int record_line(record_format f, const char *line, size_t len, int64_t now_ms, b
 /* Many lines separated by '\n' (a datagram or a request body). */
 int record_lines(record_format f, const char *data, size_t len, int64_t now_ms, bf_buf *out);
 /* 1 when buf[0..len) is exactly one JSON object (whitespace around allowed); *has_bfts set when it has a
- * top-level key "BfTs". Depth is bounded (deeper input is treated as not JSON). */
+ * top-level key "BfTs". Depth is bounded by BF_JSON_MAX_DEPTH (deeper input is treated as not JSON). */
 int record_is_object(const char *buf, size_t len, int *has_bfts);
 #endif

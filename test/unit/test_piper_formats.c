@@ -10,7 +10,6 @@
 #include <jansson.h>
 #include "../../piper/formats.h"
 #include "../../piper/jfast.h"
-#include "../../piper/jscan.h"
 
 #define T0 1764237600000LL
 
@@ -126,30 +125,6 @@ static void test_csv_header(void **state)
     assert_int_equal(fmt_create("yaml", NULL, &f, err, sizeof err), -22);
 }
 
-static void test_jscan(void **state)
-{
-    (void)state;
-    bool has;
-    static const struct { const char *s; int ok; int bfts; } J[] = {
-        {"{}", 1, 0}, {" {\"a\":[1,2,{\"BfTs\":1}]} ", 1, 0}, {"{\"BfTs\":17,\"x\":null}", 1, 1},
-        {"{\"a\":1e5,\"b\":-0.5,\"c\":true,\"d\":\"\\u00e9\\n\"}", 1, 0}, {"{\"a\":01}", 0, 0}, {"{\"a\":1,}", 0, 0},
-        {"[1]", 0, 0}, {"{\"a\":\"\xff\"}", 0, 0}, {"{\"a\":1} x", 0, 0}, {"{\"a\":\"tab\there\"}", 0, 0},
-        {"{\"a\":\"\\x\"}", 0, 0}, {"{\"k\":[[[[]]]]}", 1, 0}, {"", 0, 0}, {"{\"a\":tru}", 0, 0},
-    };
-    for (size_t i = 0; i < sizeof J / sizeof *J; i++) {
-        int rc = jscan_object(J[i].s, strlen(J[i].s), &has);
-        if ((rc == 0) != J[i].ok || (J[i].ok && has != (bool)J[i].bfts))
-            print_error("jscan case %zu '%s' rc=%d has=%d\n", i, J[i].s, rc, has);
-        assert_int_equal(rc == 0, J[i].ok);
-        if (J[i].ok)
-            assert_int_equal(has, J[i].bfts);
-    }
-    char deep[2000];
-    memset(deep, '[', sizeof deep);
-    deep[0] = '{';
-    assert_int_equal(jscan_object(deep, sizeof deep, &has), -22);
-}
-
 /* jfast must agree with jansson: same values loaded, and its dump reads back equal */
 static void test_jfast(void **state)
 {
@@ -199,7 +174,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_csv_header),
-        cmocka_unit_test(test_jscan),
         cmocka_unit_test(test_jfast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,12 +82,12 @@ static void test_invalid_utf8(void **st)
 static void test_depth_bound(void **st)
 {
     (void)st;
-    char deep[400];
+    char deep[700];
     size_t n = 0;
     deep[n++] = '{';
     deep[n++] = '"', deep[n++] = 'a', deep[n++] = '"', deep[n++] = ':';
-    for (int i = 0; i < 100; i++) deep[n++] = '[';
-    for (int i = 0; i < 100; i++) deep[n++] = ']';
+    for (int i = 0; i < 300; i++) deep[n++] = '[';
+    for (int i = 0; i < 300; i++) deep[n++] = ']';
     deep[n++] = '}';
     assert_int_equal(record_is_object(deep, n, NULL), 0);   /* too deep: treated as text, no crash */
     int has = -1;

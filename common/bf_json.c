@@ -1,10 +1,9 @@
-/* jscan: see jscan.h. */
-#include "jscan.h"
+/* bf_json: see bf_json.h. */
+#include "bf_json.h"
 
 #include <errno.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
@@ -29,9 +28,14 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-bool utf8_valid(const char *s, size_t n)
+size_t bf_utf8_seq(const void *p, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    return n ? utf8_seq(p, n) : 0;
+}
+
+size_t bf_utf8_valid_prefix(const void *s, size_t n)
+{
+    const unsigned char *p = s;
     for (size_t i = 0; i < n;) {
         if (p[i] < 0x80) {
             i++;
@@ -39,13 +43,13 @@ bool utf8_valid(const char *s, size_t n)
         }
         size_t l = utf8_seq(p + i, n - i);
         if (!l)
-            return false;
+            return i;
         i += l;
     }
-    return true;
+    return n;
 }
 
-size_t utf8_sanitize(const char *s, size_t n, char *out)
+size_t bf_utf8_sanitize(const char *s, size_t n, char *out)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t o = 0;
@@ -118,6 +122,15 @@ static int str(sc *s, const unsigned char **start, size_t *len)
     return -EINVAL;
 }
 
+/* Skips a run of digits; how many there were. */
+static size_t digits(sc *s)
+{
+    const unsigned char *d = s->p;
+    while (s->p < s->e && *s->p >= '0' && *s->p <= '9')
+        s->p++;
+    return (size_t)(s->p - d);
+}
+
 static int num(sc *s)
 {
     const unsigned char *st = s->p;
@@ -128,26 +141,19 @@ static int num(sc *s)
     if (*s->p == '0')
         s->p++;
     else if (*s->p >= '1' && *s->p <= '9')
-        while (s->p < s->e && *s->p >= '0' && *s->p <= '9')
-            s->p++;
+        digits(s);
     else
         return -EINVAL;
     if (s->p < s->e && *s->p == '.') {
         s->p++;
-        const unsigned char *d = s->p;
-        while (s->p < s->e && *s->p >= '0' && *s->p <= '9')
-            s->p++;
-        if (s->p == d)
+        if (!digits(s))
             return -EINVAL;
     }
     if (s->p < s->e && (*s->p == 'e' || *s->p == 'E')) {
         s->p++;
         if (s->p < s->e && (*s->p == '+' || *s->p == '-'))
             s->p++;
-        const unsigned char *d = s->p;
-        while (s->p < s->e && *s->p >= '0' && *s->p <= '9')
-            s->p++;
-        if (s->p == d)
+        if (!digits(s))
             return -EINVAL;
     }
     return s->p > st ? 0 : -EINVAL;
@@ -166,7 +172,7 @@ static int lit(sc *s, const char *w)
 
 static int container(sc *s, bool obj, bool *has_bfts)
 {
-    if (++s->depth > 256)
+    if (++s->depth > BF_JSON_MAX_DEPTH)
         return -EINVAL;
     s->p++;
     ws(s);
@@ -223,9 +229,12 @@ static int value(sc *s, bool *has_bfts)
     }
 }
 
-int jscan_object(const char *str_, size_t n, bool *has_bfts)
+int bf_json_object_check(const char *str_, size_t n, bool *has_bfts)
 {
     sc s = {(const unsigned char *)str_, (const unsigned char *)str_ + n, 0};
+    bool dummy;
+    if (!has_bfts)
+        has_bfts = &dummy;
     *has_bfts = false;
     ws(&s);
     if (s.p >= s.e || *s.p != '{')
