@@ -4,35 +4,6 @@
 #include <errno.h>
 #include <string.h>
 
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; min = 0x10000; }
-    else return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-size_t bf_utf8_seq(const void *p, size_t n)
-{
-    return n ? utf8_seq(p, n) : 0;
-}
-
 size_t bf_utf8_valid_prefix(const void *s, size_t n)
 {
     const unsigned char *p = s;
@@ -41,7 +12,7 @@ size_t bf_utf8_valid_prefix(const void *s, size_t n)
             i++;
             continue;
         }
-        size_t l = utf8_seq(p + i, n - i);
+        size_t l = bf_utf8_seq(p + i, n - i);
         if (!l)
             return i;
         i += l;
@@ -54,7 +25,7 @@ size_t bf_utf8_sanitize(const char *s, size_t n, char *out)
     const unsigned char *p = (const unsigned char *)s;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        size_t l = p[i] < 0x80 ? 1 : utf8_seq(p + i, n - i);
+        size_t l = p[i] < 0x80 ? 1 : bf_utf8_seq(p + i, n - i);
         if (l && !(l == 1 && p[i] == 0)) {
             memcpy(out + o, s + i, l);
             o += l;
@@ -111,7 +82,7 @@ static int str(sc *s, const unsigned char **start, size_t *len)
             continue;
         }
         if (c >= 0x80) {
-            size_t l = utf8_seq(s->p, (size_t)(s->e - s->p));
+            size_t l = bf_utf8_seq(s->p, (size_t)(s->e - s->p));
             if (!l)
                 return -EINVAL;
             s->p += l;

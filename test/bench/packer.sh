@@ -12,6 +12,9 @@ MB=${PACKER_BENCH_MB:-1000}
 [ -x "$BIN" ] || { echo "build/bench/bench_packer_convert missing (make all)"; exit 1; }
 "$BIN" gen $((MB * 1000000)) "$W/in.ndjson" 42
 SIZE=$(stat -c %s "$W/in.ndjson")
+# write the input out before measuring: a gigabyte of dirty pages flushed during the runs (or what an
+# earlier benchmark left) costs whoever runs then 10-25 % of its speed
+sync
 cat /dev/null "$W/in.ndjson" > /dev/null   # warm the page cache for both
 
 cat > "$W/duck.mjs" <<'JS'

@@ -11,6 +11,7 @@ out=build/bench/results.md; : >"$BF_TMP/lines"
 for s in test/bench/*.sh; do
   [ "$(basename "$s")" = run-bench.sh ] && continue
   echo "== $s"
+  sync   # what the previous benchmark wrote must not be flushed during this one's measurements
   bash "$s" 2>&1 | tee -a "$BF_TMP/all.log" | tee /dev/stderr | grep '^BENCH|' >>"$BF_TMP/lines"
 done
 {
