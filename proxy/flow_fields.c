@@ -258,10 +258,16 @@ static void put_hexv(fj *w, const ie_def *d, const uint8_t *v, size_t n, const f
 /* init + uptime, where the 32-bit uptime counter may have wrapped (every 49.7 days): the result is put
  * in the 2^32 ms window that ends one minute after the export time, since a flow cannot end much
  * after it was exported. */
+#define SANE_MS (INT64_C(1) << 50)   /* ~35,000 years after 1970: beyond it a time is garbage */
 static int64_t uptime_since_init(const flow_time_base *tb, uint64_t uptime)
 {
-    const int64_t wrap = INT64_C(1) << 32, hi = tb->unix_ms + 60000;
-    int64_t t = tb->init_ms + (int64_t)(uptime & 0xFFFFFFFFu);
+    const int64_t wrap = INT64_C(1) << 32, up = (int64_t)(uptime & 0xFFFFFFFFu);
+    /* an exporter's systemInitTimeMilliseconds is any 64-bit value on the wire: outside sane times it
+     * is passed on (saturated), without the wrap arithmetic, which could overflow (found by fuzzing) */
+    if (tb->init_ms < 0 || tb->init_ms > SANE_MS || tb->unix_ms < 0 || tb->unix_ms > SANE_MS)
+        return tb->init_ms > INT64_MAX - up ? INT64_MAX : tb->init_ms + up;
+    const int64_t hi = tb->unix_ms + 60000;
+    int64_t t = tb->init_ms + up;
     if (t > hi)
         t -= (t - hi + wrap - 1) / wrap * wrap;
     else if (hi - t >= wrap)

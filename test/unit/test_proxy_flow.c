@@ -422,8 +422,29 @@ static void test_ipfix(void **st)
     assert_int(r, "flow_end_ms", 1770314400000LL - 1000);
     assert_int(r, "packets", 9);
     json_decref(r);
+    /* a garbage systemInitTimeMilliseconds (any 64-bit value on the wire) is passed on, saturated, with
+     * no wrap arithmetic: INT64_MAX + uptime overflowed before (found by fuzz_proxy_flow under UBSan) */
+    static const struct { uint64_t boot; int64_t start; } garbage[] = {
+        {0x7FFFFFFFFFFFFFFFULL, INT64_MAX}, {1ULL << 60, (1LL << 60) + 5000},
+        {0xFFFFFFFFFFFFFFFFULL, (1LL << 60) + 5000},   /* beyond int64: ignored, the last init stays */
+    };
+    for (size_t g = 0; g < sizeof garbage / sizeof *garbage; g++) {
+        bf_buf_reset(&out);
+        ipfix_header(&p, 77);
+        st3 = p.n;
+        p16(&p, 500); p16(&p, 0); p32(&p, 1); p64(&p, garbage[g].boot);
+        set16(&p, st3 + 2, (unsigned)(p.n - st3));
+        st3 = p.n;
+        p16(&p, 501); p16(&p, 0); p32(&p, 5000); p32(&p, 6000); p32(&p, 1);
+        set16(&p, st3 + 2, (unsigned)(p.n - st3));
+        ipfix_finish(&p);
+        assert_int_equal(flow_decode(s, FLOW_IPFIX, p.b, p.n, "::1", RECV, &out), 1);
+        r = line(&out, 0);
+        assert_int(r, "flow_start_ms", garbage[g].start);
+        json_decref(r);
+    }
     flow_state_stats(s, &fs, NULL);
-    assert_int_equal(fs.options_records, 1);
+    assert_int_equal(fs.options_records, 4);   /* the one above and the three garbage ones */
     /* RFC 5103 reverse octets (enterprise 29305, IE 1) */
     bf_buf_reset(&out);
     ipfix_header(&p, 79);
