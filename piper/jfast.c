@@ -144,6 +144,8 @@ static json_t *read_obj(rd *r)
         size_t kl;
         if (r->p >= r->e || *r->p != '"' || read_str(r, &k, &kl))
             goto bad;
+        if (memchr(k, 0, kl))   /* "\u0000" in a field name: jansson refuses it, so do we (found by fuzzing) */
+            goto bad;
         char kbuf[256];
         char *key = kl < sizeof kbuf ? kbuf : malloc(kl + 1);
         if (!key)
