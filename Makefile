@@ -9,6 +9,7 @@
 CC      ?= cc
 BUILD   ?= build
 DAEMONS := proxy receiver piper packer
+.DEFAULT_GOAL := all
 PKGS    := libuv libmicrohttpd libcurl jansson libzstd yaml-0.1 libpcre2-8 libmaxminddb zlib openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm

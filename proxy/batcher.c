@@ -280,9 +280,12 @@ static void after_cb(uv_work_t *w, int status)
     atomic_fetch_sub(&b->pending_bytes, bt->len);
     size_t stored = bt->codec == BF_CODEC_NONE ? bt->len : bt->comp_len;
     bf_counter_add(s->c_spooled, stored);
+    char **body = bt->codec == BF_CODEC_NONE ? &bt->data : &bt->comp;
     batcher_spooled info = {s->tenant, s->dataset, bt->name, (int64_t)bt->records, (int64_t)bt->len,
-                            (int64_t)stored, bt->created_ms};
+                            (int64_t)stored, bt->created_ms, *body, stored};
+    *body = NULL;
     if (b->cb) b->cb(b->cb_ud, &info);
+    free(info.body);
     free(bt->data);
     free(bt->comp);
     free(bt);

@@ -30,12 +30,16 @@ typedef struct batcher_opts {
     const char *hint;        /* data hint in names, "ndjson" */
 } batcher_opts;
 
-/* Called on the loop thread after a batch is durable in <tenant>/<dataset>/queue. */
+/* Called on the loop thread after a batch is durable in <tenant>/<dataset>/queue. body holds the bytes
+ * written (body_len = comp_bytes); the callback may take it (malloc'd: set body to NULL), otherwise the
+ * batcher frees it when the callback returns. */
 typedef struct batcher_spooled {
     const char *tenant, *dataset, *name;
     int64_t lines, orig_bytes, comp_bytes, created_ms;
+    char *body;
+    size_t body_len;
 } batcher_spooled;
-typedef void (*batcher_spooled_fn)(void *ud, const batcher_spooled *b);
+typedef void (*batcher_spooled_fn)(void *ud, batcher_spooled *b);
 
 int batcher_create(uv_loop_t *loop, const batcher_opts *o, bf_spool *spool, bf_metrics *m,
                    batcher_spooled_fn cb, void *ud, batcher **out);

@@ -20,6 +20,9 @@ static const bf_config_key keys[] = {
       "spool directory: <tenant>/<dataset>/{queue,retry,dlq}"),
     K("spool.max_bytes", BF_CT_SIZE, spool_max_bytes, "10GiB", 1048576, 1e15, NULL,
       "spool quota; when reached TCP stops reading, HTTP answers 503, UDP drops (counted)"),
+    K("spool.memory_bytes", BF_CT_SIZE, spool_memory_bytes, "64MiB", 0, 1e15, NULL,
+      "batches just written to the spool are also kept in memory up to this total, so that their first "
+      "upload does not read them back from disk; 0 = always read"),
     K("dlq.max_bytes", BF_CT_SIZE, dlq_max_bytes, "1GiB", 0, 1e15, NULL,
       "dead-letter data kept; above it the oldest entries are evicted (counted, logged)"),
     K("batch.max_age", BF_CT_DURATION, batch_max_age_ms, "1s", 10, 3600000, NULL,
@@ -44,9 +47,10 @@ static const bf_config_key keys[] = {
     K("udp.rcvbuf", BF_CT_SIZE, udp_rcvbuf, "8MiB", 4096, 1073741824, NULL,
       "SO_RCVBUF for UDP inputs (a source may override with rcvbuf)"),
     K("udp.batch", BF_CT_INT, udp_batch, "64", 1, 1024, NULL, "datagrams per recvmmsg call"),
-    K("udp.coalesce_us", BF_CT_INT, udp_coalesce_us, "200", 0, 100000, NULL,
-      "after a receive that found several datagrams, wait this long before the next one so that one "
-      "wake-up serves more (microseconds; 0 = off)"),
+    K("udp.coalesce_us", BF_CT_INT, udp_coalesce_us, "1000", 0, 100000, NULL,
+      "after a receive that found several datagrams, wait up to this long before the next one so that one "
+      "wake-up serves more; never longer than the arrival rate takes to fill a quarter of the receive "
+      "buffer (microseconds; 0 = off)"),
     K("input.max_message", BF_CT_SIZE, max_message, "64KiB", 256, 16777216, NULL,
       "longest TCP message kept whole (longer LF lines are cut, octet-counted ones close the connection)"),
     K("tcp.max_connections", BF_CT_INT, tcp_max_connections, "1000", 1, 1000000, NULL,

@@ -14,6 +14,7 @@ typedef struct proxy_config {
     char *spool_dir;
     int64_t spool_max_bytes;
     int64_t dlq_max_bytes;
+    int64_t spool_memory_bytes;
     int64_t batch_max_age_ms;
     int64_t batch_max_bytes;
     int64_t batch_max_records;

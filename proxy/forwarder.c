@@ -23,6 +23,8 @@ typedef struct fentry {
     int64_t ns, span, lines, orig, created_ms, attempts, comp;
     bf_codec codec;
     char hint[65];
+    char *mem;                          /* the file's content, kept from the spool write for the first try */
+    size_t mem_len;
 } fentry;
 
 typedef struct fds {
@@ -78,14 +80,33 @@ struct forwarder {
     fds *datasets, *rr;
     upload *active;                     /* uploads on the wire or splitting */
     size_t inflight;
+    uint64_t mem_used;                  /* sum of fentry.mem_len, <= o.memory_bytes */
     uint64_t rng;
     atomic_int last_result;
     atomic_size_t backlog, inflight_pub;
     bf_histogram *h_latency;
-    bf_counter *c_evicted;
+    bf_counter *c_evicted, *c_reads;
 };
 
 static void schedule(forwarder *f);
+
+/* The entry's kept body, handed over (the caller frees it); NULL when it has none. */
+static char *take_mem(forwarder *f, fentry *e, size_t *len)
+{
+    char *m = e->mem;
+    *len = e->mem_len;
+    f->mem_used -= e->mem_len;
+    e->mem = NULL;
+    e->mem_len = 0;
+    return m;
+}
+
+static void free_entry(forwarder *f, fentry *e)
+{
+    size_t n;
+    free(take_mem(f, e, &n));
+    free(e);
+}
 
 /* ---- index ---- */
 
@@ -160,18 +181,28 @@ static void update_backlog(forwarder *f)
     atomic_store(&f->inflight_pub, f->inflight);
 }
 
+static int indexed(fds *d, const char *name);
+
 void forwarder_add(forwarder *f, const char *tenant, const char *dataset, const char *name, int64_t lines,
-                   int64_t orig_bytes, int64_t created_ms)
+                   int64_t orig_bytes, int64_t created_ms, char *body, size_t body_len)
 {
     fds *d = get_ds(f, tenant, dataset);
     fentry *e = d ? new_entry(name, SPOOLQ_QUEUE) : NULL;
     if (!e) {
         bf_log_kv(BF_LOG_ERROR, "forwarder: cannot index batch (picked up at next start)", "name", name, NULL);
+        free(body);
         return;
     }
     e->lines = lines;
     e->orig = orig_bytes;
     e->created_ms = created_ms;
+    if (body && !indexed(d, name) && f->mem_used + body_len <= f->o.memory_bytes) {
+        e->mem = body;
+        e->mem_len = body_len;
+        f->mem_used += body_len;
+    } else {
+        free(body);
+    }
     insert(d, e);
     update_backlog(f);
     schedule(f);
@@ -338,7 +369,7 @@ static void to_dlq(forwarder *f, fds *d, fentry *e, const char *reason)
     bf_log_kv(BF_LOG_WARN, "batch moved to the dlq", "tenant", d->tenant, "dataset", d->dataset, "name", e->name,
               "reason", reason, NULL);
     unlink_entry(d, e);
-    free(e);
+    free_entry(f, e);
     if (f->o.dlq_max_bytes) {
         int ev = dlq_enforce(f->spool, f->o.dlq_max_bytes);
         if (ev > 0) bf_counter_add(f->c_evicted, (uint64_t)ev);
@@ -376,7 +407,7 @@ static void succeeded(forwarder *f, fds *d, fentry *e, size_t bytes)
     bf_counter_add(d->c_bytes, bytes);
     d->next_try_mono = 0;
     unlink_entry(d, e);
-    free(e);
+    free_entry(f, e);
 }
 
 /* ---- 413: split in the thread pool ---- */
@@ -400,6 +431,8 @@ static void split_work(uv_work_t *w)
         if (!x) { u->split_rc = -ENOMEM; break; }
         *x = *e;
         x->next = NULL;
+        x->mem = NULL;   /* halves are read from their files */
+        x->mem_len = 0;
         x->ns = starts[i];
         x->span = spans[i];
         x->lines = h[i].lines;
@@ -466,7 +499,7 @@ static void split_done(uv_work_t *w, int status)
         bf_counter_add(d->c_split, 1);
         bf_log_kv(BF_LOG_INFO, "batch split after 413", "name", e->name, NULL);
         unlink_entry(d, e);
-        free(e);
+        free_entry(f, e);
         insert(d, u->halves[0]);
         insert(d, u->halves[1]);
     }
@@ -607,10 +640,17 @@ static void start_upload(forwarder *f, fds *d)
     u->f = f;
     u->ds = d;
     u->e = e;
-    int rc = bf_spool_read(f->spool, q, e->name, MAX_BATCH_FILE, &u->body, &u->len);
+    /* a body kept from the spool write is the file's content: no need to read it back (it goes with
+     * this attempt; a retry reads the file) */
+    u->body = take_mem(f, e, &u->len);
+    int rc = 0;
+    if (!u->body) {
+        rc = bf_spool_read(f->spool, q, e->name, MAX_BATCH_FILE, &u->body, &u->len);
+        bf_counter_add(f->c_reads, 1);
+    }
     if (rc == -ENOENT) {   /* removed behind our back (DLQ tools, operator): forget it */
         unlink_entry(d, e);
-        free(e);
+        free_entry(f, e);
         upload_free(u);
         return;
     }
@@ -767,6 +807,9 @@ int forwarder_create(uv_loop_t *loop, const fwd_opts *o, bf_spool *spool, bf_met
     f->h_latency = bf_metrics_histogram(m, "bytefreezer_proxy_upload_seconds", "upload latency", NULL, NULL, 0);
     f->c_evicted = bf_metrics_counter(m, "bytefreezer_proxy_dlq_evicted_total",
                                       "DLQ entries evicted over dlq.max_bytes", NULL);
+    f->c_reads = bf_metrics_counter(m, "bytefreezer_proxy_upload_spool_reads_total",
+                                    "upload attempts whose body was read back from the spool (the others were "
+                                    "sent from memory, see spool.memory_bytes)", NULL);
     *out = f;
     return 0;
 }
@@ -803,7 +846,7 @@ void forwarder_destroy(forwarder *f)
         fds *n = d->next;
         for (fentry *e = d->head; e;) {
             fentry *en = e->next;
-            free(e);
+            free_entry(f, e);
             e = en;
         }
         free(d);

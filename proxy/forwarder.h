@@ -30,6 +30,7 @@ typedef struct fwd_opts {
     int64_t retry_initial_ms, retry_max_ms;
     uint64_t dlq_max_bytes;
     int level;                 /* for re-compressing split halves */
+    uint64_t memory_bytes;     /* bodies of just-spooled batches kept for their first upload, total */
 } fwd_opts;
 
 int forwarder_create(uv_loop_t *loop, const fwd_opts *o, bf_spool *spool, bf_metrics *m, fwd_token_fn token,
@@ -38,9 +39,11 @@ int forwarder_create(uv_loop_t *loop, const fwd_opts *o, bf_spool *spool, bf_met
 void forwarder_destroy(forwarder *f);
 /* Index every queue/ and retry/ entry in the spool (start, and after a DLQ replay). */
 int forwarder_load(forwarder *f);
-/* A batch just became durable in <tenant>/<dataset>/queue. */
+/* A batch just became durable in <tenant>/<dataset>/queue. body (may be NULL) is the file's content:
+ * the forwarder takes it (malloc'd) and sends it on the first attempt instead of reading the file back,
+ * while the kept bodies total at most memory_bytes (otherwise it is freed at once). */
 void forwarder_add(forwarder *f, const char *tenant, const char *dataset, const char *name, int64_t lines,
-                   int64_t orig_bytes, int64_t created_ms);
+                   int64_t orig_bytes, int64_t created_ms, char *body, size_t body_len);
 /* For each indexed dataset: the end of the name-time interval of its newest entry (so that new batches,
  * even after the wall clock stepped back, are named after everything already queued). */
 void forwarder_each_tail(forwarder *f, void (*cb)(void *ud, const char *tenant, const char *dataset, int64_t end_ns),

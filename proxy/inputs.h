@@ -73,6 +73,11 @@ void inputs_destroy(inputs *s);
 /* Health detail: {"expected":N,"up":N,"errors":[…],"listeners":[…]}; returns 1 when every expected
  * listener is up, 0 when some are, -1 when none are (and some are expected). */
 int inputs_status(inputs *s, json_t *detail);
+/* UDP receive coalescing (input_udp.c, exposed for its unit test): how long to wait before the next
+ * receive after one that returned n datagrams (bytes in all) of a vector of vlen, gap_ns after the
+ * previous one returned, with rcvbuf the socket's SO_RCVBUF as read back. 0 = receive at once. */
+int64_t udp_coalesce_nap_ns(int64_t coalesce_us, int64_t rcvbuf, uint64_t bytes, int n, int vlen, int64_t gap_ns);
+
 /* UDP ports listened on (for /proc/net/udp drop counters): fills up to max, returns the count. */
 size_t inputs_udp_ports(inputs *s, int *ports, char (*labels)[200], size_t max);
 

@@ -51,10 +51,12 @@ typedef struct proxy {
 
 /* ---- glue ---- */
 
-static void on_spooled(void *ud, const batcher_spooled *s)
+static void on_spooled(void *ud, batcher_spooled *s)
 {
     proxy *p = ud;
-    if (p->f && !p->final) forwarder_add(p->f, s->tenant, s->dataset, s->name, s->lines, s->orig_bytes, s->created_ms);
+    if (!p->f || p->final) return;
+    forwarder_add(p->f, s->tenant, s->dataset, s->name, s->lines, s->orig_bytes, s->created_ms, s->body, s->body_len);
+    s->body = NULL;   /* the forwarder's now */
 }
 
 static int tenant_token(void *ud, const char *tenant, char *buf, size_t cap)
@@ -267,7 +269,7 @@ static int start(proxy *p)
     if ((rc = batcher_create(&p->loop, &bo, p->spool, p->m, on_spooled, p, &p->b))) return rc;
     fwd_opts fo = {p->cfg->receiver_url, (int)p->cfg->receiver_concurrency, p->cfg->receiver_timeout_ms,
                    p->cfg->retry_initial_ms, p->cfg->retry_max_ms, (uint64_t)p->cfg->dlq_max_bytes,
-                   (int)p->cfg->batch_level};
+                   (int)p->cfg->batch_level, (uint64_t)p->cfg->spool_memory_bytes};
     if ((rc = forwarder_create(&p->loop, &fo, p->spool, p->m, tenant_token, p, &p->f))) return rc;
     if ((rc = forwarder_load(p->f))) return rc;
     forwarder_each_tail(p->f, floor_stream, p);   /* batch order survives a clock step back over a restart */

@@ -4,7 +4,8 @@
 # CPU from the inputs. The receiver keeps the proxy's batch name (same key on a retry) and stores them
 # compressed; every record arrives once, in order. Writer kept behind by tiny batches (each one an
 # fsync'd spool write) under a fast TCP sender; the real receiver on loopback. Then batch.codec none:
-# every batch uncompressed by configuration, identity on the wire.
+# every batch uncompressed by configuration, identity on the wire. Also: batches go out from memory on
+# their first try (no spool read back), or from the spool file with spool.memory_bytes 0.
 set -u
 . "$BF_ROOT/test/tools/proxy-lib.sh"
 W=$BF_TMP/proxy_raw_batches; rm -rf "$W"; mkdir -p "$W"
@@ -56,11 +57,15 @@ echo "$keys" | grep -qv '\.zst$' && die "an intake object is not zstd (identity 
 ok "receiver kept the batch names and stored every object compressed"
 [ -z "$(find "$W/spool" -type f -name '*.raw')" ] || die "uncompressed batches left in the spool"
 ok "spool drained"
+# the receiver was up throughout: every batch went out from memory on its first try (spool.memory_bytes)
+expect_eq "$(px_metric $PA bytefreezer_proxy_upload_spool_reads_total)" 0 "uploads read back from the spool"
 
 # batch.codec none: every batch uncompressed by configuration (not counted as the writer falling behind)
 kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null
 wire0=$(px_metric $RA bytefreezer_receiver_bytes_total); infl0=$(px_metric $RA bytefreezer_receiver_inflated_bytes_total)
 sed -i 's/batch: {.*}/batch: {max_age: 100ms, max_bytes: 64KiB, codec: none}/' "$W/proxy.yaml"
+# and spool.memory_bytes 0: every upload reads its batch back from the spool file
+sed -i 's/spool: {\(.*\)}/spool: {\1, memory_bytes: 0}/' "$W/proxy.yaml"
 px_proxy "$W/proxy.yaml" "$W/proxy.log" $PA
 px_wait_port $TP
 python3 - "$TP" "$N" <<'P' || die "sender failed"
@@ -80,3 +85,7 @@ wire=$(( $(px_metric $RA bytefreezer_receiver_bytes_total) - wire0 ))
 infl=$(( $(px_metric $RA bytefreezer_receiver_inflated_bytes_total) - infl0 ))
 [ "$wire" -gt 0 ] && [ "$wire" = "$infl" ] || die "codec none: receiver got $wire bytes on the wire for $infl decoded (want identity)"
 ok "batch.codec none: 1000 more records arrived in order, uploaded uncompressed"
+reads=$(px_metric $PA bytefreezer_proxy_upload_spool_reads_total)
+sent=$(px_metric $PA 'bytefreezer_proxy_uploads_ok_total{tenant="acme",dataset="bulk"}')
+[ "$reads" -gt 0 ] && [ "$reads" = "$sent" ] || die "spool.memory_bytes 0: $reads reads back for $sent uploads"
+ok "spool.memory_bytes 0: each of the $sent uploads read its batch from the spool"

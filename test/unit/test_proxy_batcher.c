@@ -32,7 +32,7 @@ typedef struct fx {
     int n;
 } fx;
 
-static void on_spooled(void *ud, const batcher_spooled *s)
+static void on_spooled(void *ud, batcher_spooled *s)
 {
     fx *f = ud;
     assert_true(f->n < 64);

@@ -154,11 +154,43 @@ static void test_udp_drops(void **st)
     assert_int_equal(health_parse_udp_drops("", 5305), 0);
 }
 
+/* UDP receive coalescing: the nap never lets the queue pass a quarter of the receive buffer at the rate
+ * just observed, and is off for a lone datagram, a full vector, or when configured 0. */
+static void test_udp_coalesce_nap(void **st)
+{
+    (void)st;
+    const int64_t MiB16 = 16 << 20;
+    assert_int_equal(udp_coalesce_nap_ns(1000, MiB16, 300, 1, 64, 10000), 0);            /* a lone datagram */
+    assert_int_equal(udp_coalesce_nap_ns(1000, MiB16, 64 * 300, 64, 64, 100000), 0);    /* vector full */
+    assert_int_equal(udp_coalesce_nap_ns(0, MiB16, 20 * 300, 20, 64, 192000), 0);       /* off */
+    assert_int_equal(udp_coalesce_nap_ns(1000, MiB16, 20 * 300, 20, 64, 0), 0);         /* no interval yet */
+    /* 104k/s into a 16 MiB buffer: the configured 1 ms */
+    assert_int_equal(udp_coalesce_nap_ns(1000, MiB16, 20 * 300, 20, 64, 192000), 1000000);
+    /* 500k/s into the default 208 KiB buffer: a quarter (32 datagrams at 1624 bytes) fills in 64 us */
+    assert_int_equal(udp_coalesce_nap_ns(1000, 212992, 50 * 300, 50, 64, 100000), 64000);
+    /* faster still: under 10 us is not worth a sleep */
+    assert_int_equal(udp_coalesce_nap_ns(1000, 212992, 60 * 300, 60, 64, 10000), 0);
+    /* any rate, size, buffer: what arrives during the nap, charged as the kernel does (length + 1 KiB,
+     * measured), stays within a quarter of the buffer, and the nap within the configured maximum */
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int n = 2 + (int)(x % 1000), vlen = 1024;
+        uint64_t len = 1 + (x >> 12) % 9000;
+        int64_t rcvbuf = 4608 + (int64_t)((x >> 24) % (64u << 20));
+        int64_t gap = 1 + (int64_t)((x >> 40) % 50000000);
+        int64_t nap = udp_coalesce_nap_ns(2000, rcvbuf, len * (uint64_t)n, n, vlen, gap);
+        assert_true(nap >= 0 && nap <= 2000000);
+        double arrivals = (double)nap * n / (double)gap;
+        assert_true(arrivals * (double)(len + 1024) <= (double)rcvbuf / 4 + 1e-6);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults), cmocka_unit_test(test_errors), cmocka_unit_test(test_control_keys), cmocka_unit_test(test_registry_table),
-        cmocka_unit_test(test_config), cmocka_unit_test(test_udp_drops),
+        cmocka_unit_test(test_config), cmocka_unit_test(test_udp_drops), cmocka_unit_test(test_udp_coalesce_nap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
