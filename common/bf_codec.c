@@ -426,7 +426,7 @@ static const struct {
 } level_range[] = {
     [BF_CODEC_NONE] = {0, 0, 0},
     [BF_CODEC_GZIP] = {1, 9, 6},
-    [BF_CODEC_ZSTD] = {1, 19, 3},
+    [BF_CODEC_ZSTD] = {-7, 19, 3},   /* negative: zstd's fast levels (no entropy coding of literals) */
 };
 
 static int encoder_init(bf_encoder *e, int level)

@@ -33,7 +33,7 @@ uint64_t bf_decoder_total_out(const bf_decoder *d);
 void bf_decoder_destroy(bf_decoder *d);
 
 typedef struct bf_encoder bf_encoder;
-/* level: gzip 1..9, zstd 1..19; 0 = codec default (gzip 6, zstd 3). */
+/* level: gzip 1..9, zstd -7..-1 (fast) and 1..19; 0 = codec default (gzip 6, zstd 3). */
 int bf_encoder_create(bf_codec c, int level, bf_encoder **out);
 int bf_encoder_update(bf_encoder *e, const void *in, size_t len, bf_sink_fn sink, void *ud);
 int bf_encoder_finish(bf_encoder *e, bf_sink_fn sink, void *ud);

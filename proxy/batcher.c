@@ -26,6 +26,7 @@ typedef struct batch {
     int64_t created_ms, ns;
     uint64_t seq;
     bf_codec codec;             /* decided when the writer first takes it (see choose_codec) */
+    int level;
     int named;
     char name[SPOOLQ_NAME_MAX];
     int rc;
@@ -44,7 +45,7 @@ struct bstream {
     batch *head, *tail;         /* sealed, waiting for the writer, in seal order */
     int writing;                /* loop thread only */
     int64_t retry_at_mono;      /* loop thread only: after a failed write */
-    bf_counter *c_records, *c_bytes, *c_batches, *c_spooled, *c_drops, *c_write_err, *c_raw;
+    bf_counter *c_records, *c_bytes, *c_batches, *c_spooled, *c_drops, *c_write_err, *c_raw, *c_fast;
     struct bstream *next;
 };
 
@@ -228,11 +229,11 @@ static int can_renice(void)
     return getrlimit(RLIMIT_NICE, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY || 20 - (long long)rl.rlim_cur <= cur);
 }
 
-/* 1 when at least raw_backlog bytes of other sealed batches wait behind bt: the writer is behind. */
-static int behind(const batcher *b, const batch *bt)
+/* Bytes of other sealed batches waiting behind bt for the writer. */
+static uint64_t behind(const batcher *b, const batch *bt)
 {
     uint64_t pend = atomic_load(&b->pending_bytes);
-    return b->o.raw_backlog && pend >= bt->len && pend - bt->len >= b->o.raw_backlog;
+    return pend > bt->len ? pend - bt->len : 0;
 }
 
 static void work_cb(uv_work_t *w)
@@ -242,7 +243,7 @@ static void work_cb(uv_work_t *w)
     int rc = 0;
     if (bt->codec != BF_CODEC_NONE && !bt->comp) {   /* a retried write keeps what it compressed */
         int prio = lower_priority(b);
-        rc = bf_compress(bt->codec, b->o.level, bt->data, bt->len, &bt->comp, &bt->comp_len);
+        rc = bf_compress(bt->codec, bt->level, bt->data, bt->len, &bt->comp, &bt->comp_len);
         restore_priority(prio);   /* the write itself, like an uncompressed batch's, must not lag */
     }
     const char *out = bt->codec == BF_CODEC_NONE ? bt->data : bt->comp;
@@ -292,19 +293,28 @@ static void after_cb(uv_work_t *w, int status)
     kick(s);
 }
 
-/* The codec of a batch, fixed when the writer first takes it (a retried write keeps it, and its
- * name). When at least raw_backlog bytes of other sealed batches are waiting, the writer is not
+/* The codec and level of a batch, fixed when the writer first takes it (a retried write keeps them, and
+ * its name). When at least raw_backlog bytes of other sealed batches are waiting, the writer is not
  * keeping up: compressing would take CPU from the inputs until UDP datagrams are lost, so the batch is
  * spooled and sent uncompressed instead (the receiver compresses it for the intake). Nothing is lost
- * for want of CPU; only the upload is larger. */
+ * for want of CPU; only the upload is larger. Before that, from a quarter of raw_backlog, a zstd batch
+ * is compressed at fast_level: measured at 500k datagrams/s on one core, the share of batches that
+ * had to go uncompressed fell from ~75 % to ~20 % (zstd -5 runs ~25 % faster than -1 on syslog JSON,
+ * at 3.3x instead of 5.1x). */
 static int choose_codec(bstream *s, batch *bt)
 {
     batcher *b = s->b;
     if (bt->named) return 0;
-    bt->codec = behind(b, bt) ? BF_CODEC_NONE : b->o.codec;
+    uint64_t back = behind(b, bt), quarter = b->o.raw_backlog / 4 ? b->o.raw_backlog / 4 : 1;
+    bt->codec = b->o.raw_backlog && back >= b->o.raw_backlog ? BF_CODEC_NONE : b->o.codec;
+    bt->level = b->o.level;
+    int fast = bt->codec == BF_CODEC_ZSTD && b->o.raw_backlog && b->o.fast_level && back >= quarter &&
+               (b->o.level == 0 || b->o.fast_level < b->o.level);   /* 0: zstd's default, 3 */
+    if (fast) bt->level = b->o.fast_level;
     if (spoolq_name(s->tenant, s->dataset, bt->ns, b->hint, bt->codec, bt->name, sizeof bt->name))
         return -ENAMETOOLONG;
     if (bt->codec != b->o.codec) bf_counter_add(s->c_raw, 1);   /* not when none is configured */
+    if (fast) bf_counter_add(s->c_fast, 1);
     bt->named = 1;
     return 0;
 }
@@ -393,6 +403,8 @@ bstream *batcher_stream(batcher *b, const char *tenant, const char *dataset)
                                             "failed spool writes (retried)", l);
         s->c_raw = bf_metrics_counter(b->m, "bytefreezer_proxy_uncompressed_batches_total",
                                       "batches spooled uncompressed because the writer fell behind", l);
+        s->c_fast = bf_metrics_counter(b->m, "bytefreezer_proxy_fast_batches_total",
+                                       "batches compressed at batch.fast_level because the writer fell behind", l);
         s->next = b->streams;
         b->streams = s;
     }

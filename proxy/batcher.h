@@ -28,6 +28,7 @@ typedef struct batcher_opts {
     size_t max_pending;      /* sealed-but-unwritten bytes before pressure */
     size_t raw_backlog;      /* other sealed bytes waiting at which a batch is spooled uncompressed; 0 never */
     const char *hint;        /* data hint in names, "ndjson" */
+    int fast_level;          /* zstd level from raw_backlog / 4 of backlog; 0 never */
 } batcher_opts;
 
 /* Called on the loop thread after a batch is durable in <tenant>/<dataset>/queue. body holds the bytes

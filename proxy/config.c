@@ -1,5 +1,6 @@
 /* proxy config schema (see config.h). One row per key: the table is the documentation. */
 #include "config.h"
+#include "bf_codec.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,8 +35,12 @@ static const bf_config_key keys[] = {
     K("batch.codec", BF_CT_ENUM, batch_codec, "zstd", 0, 0, "zstd|gzip|none",
       "batch compression (gzip for the original Go receiver; none: uncompressed, for a receiver on a fast "
       "network, saves the edge's CPU)"),
-    K("batch.level", BF_CT_INT, batch_level, "1", 0, 19, NULL,
-      "compression level: 1 = fastest (the edge has CPU to spare for inputs, not for codecs), 0 = codec default"),
+    K("batch.level", BF_CT_INT, batch_level, "1", -7, 19, NULL,
+      "compression level: gzip 1..9, zstd 1..19 or its faster -7..-1 (less compression); 1 by default (the "
+      "edge has CPU to spare for inputs, not for codecs), 0 = codec default"),
+    K("batch.fast_level", BF_CT_INT, batch_fast_level, "-5", -7, 19, NULL,
+      "zstd level used instead of batch.level while a quarter of batch.raw_backlog of sealed data waits "
+      "(less CPU per byte, larger uploads; 0 = never)"),
     K("batch.max_pending", BF_CT_SIZE, batch_max_pending, "64MiB", 1048576, 1e12, NULL,
       "sealed data waiting for the spool writer; above it inputs are held back"),
     K("batch.raw_backlog", BF_CT_SIZE, batch_raw_backlog, "16MiB", 0, 1e12, NULL,
@@ -82,6 +87,13 @@ int proxy_config_validate(void *vcfg, char *err, size_t errlen)
         snprintf(err, errlen, "batch.raw_backlog must be below batch.max_pending (or 0)");
         return -EINVAL;
     }
+    bf_codec codec = BF_CODEC_ZSTD;
+    bf_encoder *enc = NULL;
+    if (bf_codec_parse(c->batch_codec, &codec) == 0 && bf_encoder_create(codec, (int)c->batch_level, &enc) == -EINVAL) {
+        snprintf(err, errlen, "batch.level %lld is out of range for %s", (long long)c->batch_level, c->batch_codec);
+        return -EINVAL;
+    }
+    bf_encoder_destroy(enc);
     if (c->batch_max_bytes * 2 > c->spool_max_bytes) {
         snprintf(err, errlen, "spool.max_bytes must be at least twice batch.max_bytes");
         return -EINVAL;

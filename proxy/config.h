@@ -15,6 +15,7 @@ typedef struct proxy_config {
     int64_t spool_max_bytes;
     int64_t dlq_max_bytes;
     int64_t spool_memory_bytes;
+    int64_t batch_fast_level;
     int64_t batch_max_age_ms;
     int64_t batch_max_bytes;
     int64_t batch_max_records;

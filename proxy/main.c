@@ -265,7 +265,7 @@ static int start(proxy *p)
     bf_codec_parse(p->cfg->batch_codec, &codec);
     batcher_opts bo = {(size_t)p->cfg->batch_max_bytes, (size_t)p->cfg->batch_max_records, p->cfg->batch_max_age_ms,
                        codec, (int)p->cfg->batch_level, (size_t)p->cfg->batch_max_pending,
-                       (size_t)p->cfg->batch_raw_backlog, "ndjson"};
+                       (size_t)p->cfg->batch_raw_backlog, "ndjson", (int)p->cfg->batch_fast_level};
     if ((rc = batcher_create(&p->loop, &bo, p->spool, p->m, on_spooled, p, &p->b))) return rc;
     fwd_opts fo = {p->cfg->receiver_url, (int)p->cfg->receiver_concurrency, p->cfg->receiver_timeout_ms,
                    p->cfg->retry_initial_ms, p->cfg->retry_max_ms, (uint64_t)p->cfg->dlq_max_bytes,

@@ -95,6 +95,8 @@ static void test_roundtrip_10mb(void **state)
         roundtrip(codecs[i], 1, rnd, n);
         roundtrip(codecs[i], 0, txt, n);
     }
+    roundtrip(BF_CODEC_ZSTD, -7, rnd, n);   /* zstd's fast levels */
+    roundtrip(BF_CODEC_ZSTD, -3, txt, n);
     /* compressible data does compress */
     char *comp;
     size_t clen;
@@ -128,6 +130,8 @@ static void test_detect_and_names(void **state)
     bf_encoder *e;
     assert_int_equal(bf_encoder_create(BF_CODEC_GZIP, 10, &e), -EINVAL);
     assert_int_equal(bf_encoder_create(BF_CODEC_ZSTD, 20, &e), -EINVAL);
+    assert_int_equal(bf_encoder_create(BF_CODEC_ZSTD, -8, &e), -EINVAL);
+    assert_int_equal(bf_encoder_create(BF_CODEC_GZIP, -1, &e), -EINVAL);
 }
 
 static void test_corrupt_gzip(void **state)

@@ -40,7 +40,8 @@ static void on_spooled(void *ud, batcher_spooled *s)
     f->lines[f->n++] = s->lines;
 }
 
-static void make_raw(fx *f, size_t max_bytes, size_t max_records, int64_t max_age, uint64_t quota, size_t raw_backlog)
+static void make_raw(fx *f, size_t max_bytes, size_t max_records, int64_t max_age, uint64_t quota, size_t raw_backlog,
+                     int fast_level)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/bf-test-proxy-batcher-XXXXXX");
@@ -48,13 +49,13 @@ static void make_raw(fx *f, size_t max_bytes, size_t max_records, int64_t max_ag
     assert_int_equal(uv_loop_init(&f->loop), 0);
     assert_int_equal(bf_spool_open(f->dir, quota, NULL, NULL, &f->spool), 0);
     assert_int_equal(bf_metrics_create(&f->m), 0);
-    batcher_opts o = {max_bytes, max_records, max_age, BF_CODEC_ZSTD, 1, 1 << 20, raw_backlog, "ndjson"};
+    batcher_opts o = {max_bytes, max_records, max_age, BF_CODEC_ZSTD, 1, 1 << 20, raw_backlog, "ndjson", fast_level};
     assert_int_equal(batcher_create(&f->loop, &o, f->spool, f->m, on_spooled, f, &f->b), 0);
 }
 
 static void make(fx *f, size_t max_bytes, size_t max_records, int64_t max_age, uint64_t quota)
 {
-    make_raw(f, max_bytes, max_records, max_age, quota, 0);
+    make_raw(f, max_bytes, max_records, max_age, quota, 0, 0);
 }
 
 static void run_until(fx *f, int want)
@@ -129,7 +130,7 @@ static void test_uncompressed_when_behind(void **st)
 {
     (void)st;
     fx f;
-    make_raw(&f, 1 << 20, 1, 60000, 64 << 20, 1);
+    make_raw(&f, 1 << 20, 1, 60000, 64 << 20, 1, -5);
     bstream *s = batcher_stream(f.b, "acme", "fw");
     for (int i = 0; i < 4; i++) {   /* four batches sealed before the loop runs: three wait behind the first */
         char rec[32];
@@ -162,6 +163,67 @@ static void test_uncompressed_when_behind(void **st)
     assert_int_equal(bf_buf_putc(&text, '\0'), 0);
     assert_non_null(strstr(text.data, "bytefreezer_proxy_uncompressed_batches_total{tenant=\"acme\",dataset=\"fw\"} 3"));
     bf_buf_free(&text);
+    destroy(&f);
+}
+
+static int64_t metric(fx *f, const char *name)
+{
+    bf_buf text;
+    bf_buf_init(&text, 0);
+    assert_int_equal(bf_metrics_render(f->m, &text), 0);
+    assert_int_equal(bf_buf_putc(&text, '\0'), 0);
+    char key[200];
+    snprintf(key, sizeof key, "%s{tenant=\"acme\",dataset=\"fw\"} ", name);
+    const char *p = strstr(text.data, key);
+    int64_t v = p ? strtoll(p + strlen(key), NULL, 10) : -1;
+    bf_buf_free(&text);
+    return v;
+}
+
+/* Eight 8-byte batches sealed at once, raw_backlog 40: the first three have >= 40 bytes behind them
+ * (uncompressed), the next three >= 10 (a quarter: zstd at fast_level), the last two compress as
+ * configured. Every batch holds its record, in order. */
+static void test_fast_level_when_behind(void **st)
+{
+    (void)st;
+    fx f;
+    make_raw(&f, 1 << 20, 1, 60000, 64 << 20, 40, -5);
+    bstream *s = batcher_stream(f.b, "acme", "fw");
+    for (int i = 0; i < 8; i++) {
+        char rec[32];
+        int n = snprintf(rec, sizeof rec, "{\"i\":%d}\n", i);
+        assert_int_equal(n, 8);
+        assert_int_equal(batcher_append(s, rec, (size_t)n, 1, NULL), 0);
+    }
+    run_until(&f, 8);
+    for (int i = 0; i < 8; i++) {
+        bf_codec c = BF_CODEC_GZIP;
+        assert_int_equal(spoolq_parse_name(f.names[i], NULL, NULL, &c), 0);
+        assert_int_equal(c, i < 3 ? BF_CODEC_NONE : BF_CODEC_ZSTD);
+        char want[32];
+        snprintf(want, sizeof want, "{\"i\":%d}\n", i);
+        char *data;
+        size_t len;
+        if (c == BF_CODEC_NONE) {
+            assert_int_equal(bf_spool_read(f.spool, "acme/fw/queue", f.names[i], 1 << 20, &data, &len), 0);
+            assert_int_equal(len, strlen(want));
+            assert_memory_equal(data, want, len);
+        } else {
+            data = read_entry(&f, f.names[i]);
+            assert_string_equal(data, want);
+        }
+        free(data);
+    }
+    assert_int_equal(metric(&f, "bytefreezer_proxy_uncompressed_batches_total"), 3);
+    assert_int_equal(metric(&f, "bytefreezer_proxy_fast_batches_total"), 3);
+    destroy(&f);
+    /* fast_level 0: never */
+    make_raw(&f, 1 << 20, 1, 60000, 64 << 20, 40, 0);
+    s = batcher_stream(f.b, "acme", "fw");
+    for (int i = 0; i < 8; i++) assert_int_equal(batcher_append(s, "{\"i\":0}\n", 8, 1, NULL), 0);
+    run_until(&f, 8);
+    assert_int_equal(metric(&f, "bytefreezer_proxy_uncompressed_batches_total"), 3);
+    assert_int_equal(metric(&f, "bytefreezer_proxy_fast_batches_total"), 0);
     destroy(&f);
 }
 
@@ -268,7 +330,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seal_by_records_in_order), cmocka_unit_test(test_seal_by_bytes_and_age),
-        cmocka_unit_test(test_uncompressed_when_behind),
+        cmocka_unit_test(test_uncompressed_when_behind), cmocka_unit_test(test_fast_level_when_behind),
         cmocka_unit_test(test_wait_durable), cmocka_unit_test(test_split_large_append), cmocka_unit_test(test_pressure_when_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,6 +131,15 @@ static void test_config(void **st)
     assert_non_null(strstr(err, "receiver.url"));
     bf_config_free(&proxy_schema, &c);
     memset(&c, 0, sizeof c);
+    /* zstd's fast levels are allowed; gzip has none */
+    const char *lv[] = {"batch: {codec: zstd, level: -5}\n", "batch: {codec: gzip, level: -5}\n"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(bf_config_load_text(&proxy_schema, &c, "t.yaml", lv[i], strlen(lv[i]), err, sizeof err), 0);
+        assert_int_equal(proxy_config_validate(&c, err, sizeof err), i ? -EINVAL : 0);
+        if (i) assert_non_null(strstr(err, "batch.level"));
+        bf_config_free(&proxy_schema, &c);
+        memset(&c, 0, sizeof c);
+    }
     const char *unknown = "batch: {max_agee: 1s}\n";
     assert_int_equal(bf_config_load_text(&proxy_schema, &c, "t.yaml", unknown, strlen(unknown), err, sizeof err), -EINVAL);
     bf_config_free(&proxy_schema, &c);
