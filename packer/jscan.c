@@ -243,6 +243,29 @@ int js_begin(js_scanner *s, const char *line, size_t len)
 
 static int decode_string(pk_buf *out, const char *raw, size_t rawlen);
 
+/* A decoded key holding NUL (from \u0000) would end the column name early for C readers: DuckDB then
+ * names "a\u0000b" "a" and renames the real "a" "a_1"; hyparquet merges the two. Each NUL becomes
+ * U+FFFD, like the other bytes that cannot be represented, in place of the key in kbuf. */
+static int key_without_nul(pk_buf *k)
+{
+    size_t nul = 0;
+    for (size_t i = 0; i < k->n; i++) nul += k->p[i] == 0;
+    if (!nul) return 0;
+    if (pk_buf_grow(k, 2 * nul) < 0) return -ENOMEM;
+    size_t o = k->n + 2 * nul;
+    for (size_t i = k->n; i-- > 0;) {   /* back to front: the bytes move right */
+        if (k->p[i]) {
+            k->p[--o] = k->p[i];
+        } else {
+            k->p[--o] = 0xBD;
+            k->p[--o] = 0xBF;
+            k->p[--o] = 0xEF;
+        }
+    }
+    k->n += 2 * nul;
+    return 0;
+}
+
 int js_next(js_scanner *s, js_field *f)
 {
     const char *p = skip_ws(s->p, s->end), *end = s->end;
@@ -268,7 +291,7 @@ int js_next(js_scanner *s, js_field *f)
         return -EBADMSG;
     if (esc || (high && bf_utf8_valid_prefix((const uint8_t *)p + 1, (size_t)(kend - p - 2)) != (size_t)(kend - p - 2))) {
         s->kbuf.n = 0;
-        if (decode_string(&s->kbuf, p, (size_t)(kend - p)) < 0)
+        if (decode_string(&s->kbuf, p, (size_t)(kend - p)) < 0 || key_without_nul(&s->kbuf) < 0)
             return -ENOMEM;
         f->key = (const char *)s->kbuf.p;
         f->klen = s->kbuf.n;

@@ -31,7 +31,8 @@ printf '{"BfTs":1764324000000,"msg":"next day","late":"x"}\ngarbage {\n' | put_p
 printf '\x28\xb5\x2f\xfdgarbage-not-a-zstd-frame' > "$W/corrupt.bin"
 put_piper "$W/piper" acme bad 1764237600000000000 none < "$W/corrupt.bin"
 mv "$W/piper/acme/bad/acme--bad--1764237600000000000--test--187bd4bff7634000--ndjson" "$W/piper/acme/bad/acme--bad--1764237600000000000--test--187bd4bff7634000--ndjson.zst"
-printf '{"BfTs":1764237600000,"good":1}\n' | put_piper "$W/piper" acme bad 1764237600000000001 zst
+# ... and a field name holding \u0000 (U+FFFD in the column name) must not shadow the real "g"
+printf '{"BfTs":1764237600000,"good":1,"g\\u0000x":7,"g":8}\n' | put_piper "$W/piper" acme bad 1764237600000000001 zst
 printf '{"ts":"2025-11-27T10:59:59Z","v":1}\n{"ts":"2025-11-27T11:00:00Z","v":2}' | put_piper "$W/piper" acme app 1764237600000000000 none
 
 "$BF_BIN/bytefreezer-packer" -c "$W/packer.yaml" 2> "$W/packer.log" &
@@ -78,7 +79,8 @@ assert_eq "$(echo "$HY" | jq -r -s '[.[].rows[] | select(.msg=="hello")][0] | [.
 
 # the corrupt input is in _dlq/packer byte for byte, its neighbour was packed
 cmp "$W/corrupt.bin" "$W/piper/_dlq/packer/acme/bad/acme--bad--1764237600000000000--test--187bd4bff7634000--ndjson.zst" || fail "quarantined copy"
-assert_eq "$($PQ_DUCK "SELECT good FROM read_parquet('$W/packer/acme/bad/data/parquet/**/*.parquet')")" '[{"good":"1"}]' "good input next to a corrupt one"
+assert_eq "$($PQ_DUCK "SELECT good, g, \"g�x\" gx FROM read_parquet('$W/packer/acme/bad/data/parquet/**/*.parquet')")" \
+  '[{"good":"1","g":"8","gx":"7"}]' "good input next to a corrupt one; a NUL in a field name"
 echo "$METRICS" | grep -q 'bytefreezer_packer_corrupt_inputs_total{tenant="acme",dataset="bad"} 1' || fail "corrupt metric"
 
 # dataset with its own output: hive_hour by time_field ts, gzip

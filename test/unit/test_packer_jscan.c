@@ -104,6 +104,30 @@ static void test_rejects(void **s)
     assert_int_equal(scan_all("{}", f, 4), 0);
 }
 
+/* \u0000 in a key would cut the Parquet column name short for C readers (DuckDB turned "a\u0000b"
+ * into "a" and renamed the real "a"): it becomes U+FFFD; in a value it stays. */
+static void test_nul_in_key(void **s)
+{
+    (void)s;
+    js_field f[4];
+    const char *out;
+    size_t n;
+    const char *line = "{\"a\\u0000b\":1,\"\\u0000\\u0000\":2,\"a\":\"x\\u0000y\"}";
+    assert_int_equal(scan_all(line, f, 4), 3);
+    assert_int_equal(js_begin(&js, line, strlen(line)), 0);
+    assert_int_equal(js_next(&js, &f[0]), 1);
+    assert_int_equal(f[0].klen, 5);
+    assert_memory_equal(f[0].key, "a\xef\xbf\xbd" "b", 5);
+    assert_int_equal(js_next(&js, &f[1]), 1);
+    assert_int_equal(f[1].klen, 6);
+    assert_memory_equal(f[1].key, "\xef\xbf\xbd\xef\xbf\xbd", 6);
+    assert_int_equal(js_next(&js, &f[2]), 1);
+    assert_int_equal(f[2].klen, 1);
+    assert_int_equal(js_string(&js, &f[2], &out, &n), 0);
+    assert_int_equal(n, 3);
+    assert_memory_equal(out, "x\0y", 3);
+}
+
 static void test_quote(void **s)
 {
     (void)s;
@@ -122,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_quote),
+        cmocka_unit_test(test_nul_in_key),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
