@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 typedef struct entry {
     char *key;
@@ -21,8 +22,25 @@ struct dns_cache {
     pthread_mutex_t mu;
     entry **b;
     size_t nb, n, cap;
-    uint64_t hits, misses;
+    uint64_t hits, misses, timeouts;
+    dns_lookup_fn lookup;
+    unsigned inflight, max_inflight;
+    int refs;                   /* the owner + each running helper; the last one frees */
+    int closing;                /* destroyed: helpers no longer fill the cache */
 };
+
+/* One lookup on a helper thread, shared with the caller that waits for it (under the cache's mu). */
+typedef struct job {
+    dns_cache *c;
+    pthread_cond_t cv;
+    char *q, *key, *val;
+    int rc, done, refs;
+    int64_t expires;
+} job;
+
+#define DEFAULT_INFLIGHT 16
+
+static int lookup(const char *q, char **out);
 
 static uint64_t hash(const char *s)
 {
@@ -45,6 +63,9 @@ int dns_cache_create(size_t capacity, dns_cache **out)
         return -ENOMEM;
     }
     pthread_mutex_init(&c->mu, NULL);
+    c->lookup = lookup;
+    c->max_inflight = DEFAULT_INFLIGHT;
+    c->refs = 1;
     *out = c;
     return 0;
 }
@@ -68,14 +89,38 @@ static void clear_all(dns_cache *c)
     c->n = 0;
 }
 
-void dns_cache_destroy(dns_cache *c)
+static void cache_free(dns_cache *c)
 {
-    if (!c)
-        return;
     clear_all(c);
     free(c->b);
     pthread_mutex_destroy(&c->mu);
     free(c);
+}
+
+/* Drop one reference (caller holds mu, which is released here). */
+static void cache_unref_unlock(dns_cache *c)
+{
+    int last = --c->refs == 0;
+    pthread_mutex_unlock(&c->mu);
+    if (last)
+        cache_free(c);
+}
+
+void dns_cache_destroy(dns_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->closing = 1;
+    cache_unref_unlock(c);
+}
+
+void dns_cache_set_lookup(dns_cache *c, dns_lookup_fn fn, unsigned max_inflight)
+{
+    pthread_mutex_lock(&c->mu);
+    c->lookup = fn ? fn : lookup;
+    c->max_inflight = max_inflight ? max_inflight : DEFAULT_INFLIGHT;
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* 1 hit (out set, maybe NULL for negative), 0 miss. Caller holds mu. */
@@ -150,7 +195,121 @@ static int lookup(const char *q, char **out)
     return *out ? 0 : -ENOMEM;
 }
 
-int dns_resolve(dns_cache *c, const char *q, int64_t ttl_ms, int64_t now_ms, char **out)
+static void job_free(job *j)
+{
+    pthread_cond_destroy(&j->cv);
+    free(j->q);
+    free(j->key);
+    free(j->val);
+    free(j);
+}
+
+/* Drop one job reference (caller holds mu). 1 when the job is to be freed (after unlocking). */
+static int job_unref(job *j) { return --j->refs == 0; }
+
+static void *helper_main(void *arg)
+{
+    job *j = arg;
+    dns_cache *c = j->c;
+    char *val = NULL;
+    int rc = c->lookup(j->q, &val);   /* fn set before any helper starts; not changed while they run */
+    pthread_mutex_lock(&c->mu);
+    j->rc = rc;
+    j->val = val;
+    j->done = 1;
+    if (!c->closing && rc != -ENOMEM)
+        cache_put(c, j->key, rc ? NULL : val, j->expires);
+    pthread_cond_signal(&j->cv);
+    int free_job = job_unref(j);
+    c->inflight--;
+    cache_unref_unlock(c);
+    if (free_job)
+        job_free(j);
+    return NULL;
+}
+
+static job *job_new(dns_cache *c, const char *q, const char *key, int64_t expires)
+{
+    job *j = calloc(1, sizeof *j);
+    pthread_condattr_t ca;
+    if (!j || pthread_condattr_init(&ca)) {
+        free(j);
+        return NULL;
+    }
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&j->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc) {
+        free(j);
+        return NULL;
+    }
+    j->c = c;
+    j->refs = 2;   /* the caller and the helper */
+    j->expires = expires;
+    if (!(j->q = strdup(q)) || !(j->key = strdup(key))) {
+        job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* Start the lookup on a helper and wait for it at most timeout_ms. */
+static int resolve_bounded(dns_cache *c, const char *q, const char *key, int64_t expires, int64_t timeout_ms,
+                           char **out)
+{
+    job *j = job_new(c, q, key, expires);
+    if (!j)
+        return -ENOMEM;
+    pthread_mutex_lock(&c->mu);
+    if (c->inflight >= c->max_inflight) {
+        pthread_mutex_unlock(&c->mu);
+        job_free(j);
+        return -EBUSY;
+    }
+    c->inflight++;
+    c->refs++;
+    pthread_attr_t a;
+    pthread_t th;
+    int rc = pthread_attr_init(&a);
+    if (!rc) {
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&a, 256 << 10);   /* getaddrinfo needs little; many may wait on DNS */
+        rc = pthread_create(&th, &a, helper_main, j);
+        pthread_attr_destroy(&a);
+    }
+    if (rc) {
+        c->inflight--;
+        c->refs--;
+        pthread_mutex_unlock(&c->mu);
+        job_free(j);
+        return -EAGAIN;
+    }
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (timeout_ms % 1000) * 1000000;
+    if (dl.tv_nsec >= 1000000000) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000;
+    }
+    while (!j->done && pthread_cond_timedwait(&j->cv, &c->mu, &dl) != ETIMEDOUT)
+        ;
+    if (j->done) {
+        rc = j->rc;
+        *out = j->val;
+        j->val = NULL;
+    } else {
+        rc = -ETIMEDOUT;
+        c->timeouts++;
+    }
+    int free_job = job_unref(j);
+    pthread_mutex_unlock(&c->mu);
+    if (free_job)
+        job_free(j);
+    return rc;
+}
+
+int dns_resolve(dns_cache *c, const char *q, int64_t ttl_ms, int64_t timeout_ms, int64_t now_ms, char **out)
 {
     *out = NULL;
     if (!q || !*q || strlen(q) > 253)
@@ -171,7 +330,9 @@ int dns_resolve(dns_cache *c, const char *q, int64_t ttl_ms, int64_t now_ms, cha
         if (hit)
             return neg ? -ENOENT : (*out ? 0 : -ENOMEM);
     }
-    int rc = lookup(q, out);
+    if (c && timeout_ms > 0)
+        return resolve_bounded(c, q, key, now_ms + ttl_ms, timeout_ms, out);
+    int rc = c ? c->lookup(q, out) : lookup(q, out);
     if (c && rc != -ENOMEM) {
         pthread_mutex_lock(&c->mu);
         cache_put(c, key, rc ? NULL : *out, now_ms + ttl_ms);
@@ -184,6 +345,14 @@ uint64_t dns_cache_hits(dns_cache *c)
 {
     pthread_mutex_lock(&c->mu);
     uint64_t v = c->hits;
+    pthread_mutex_unlock(&c->mu);
+    return v;
+}
+
+uint64_t dns_cache_timeouts(dns_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    uint64_t v = c->timeouts;
     pthread_mutex_unlock(&c->mu);
     return v;
 }

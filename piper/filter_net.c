@@ -124,7 +124,7 @@ typedef struct dnsf {
     bool append;
     fpath dst;
     bool has_dst;
-    int64_t ttl_ms;
+    int64_t ttl_ms, timeout_ms;
 } dnsf;
 
 static void dnsf_free(void *p)
@@ -174,6 +174,7 @@ static int dnsf_compile(const json_t *cfg, pl_env *env, void **st, char *err, si
         d->append = !strcmp(action, "append");
         d->has_dst = dst && *dst;
         d->ttl_ms = (int64_t)(ttl * 1000);
+        d->timeout_ms = (int64_t)(timeout * 1000);
         if (d->has_dst && fpath_compile(dst, &d->dst))
             rc = -EINVAL;
     }
@@ -193,7 +194,8 @@ static int dnsf_apply(void *p, json_t *rec, pf_ctx *ctx)
         if (!json_is_string(v))
             continue;
         char *res = NULL;
-        int rc = dns_resolve(ctx->env ? ctx->env->dns : NULL, json_string_value(v), d->ttl_ms, ctx->now_ms, &res);
+        int rc = dns_resolve(ctx->env ? ctx->env->dns : NULL, json_string_value(v), d->ttl_ms, d->timeout_ms,
+                             ctx->now_ms, &res);
         if (rc == -ENOMEM)
             return rc;
         if (rc)

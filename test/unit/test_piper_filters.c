@@ -1,6 +1,7 @@
 /* Table-driven tests for every piper filter and option (reference/original-piper.md §4.3), including
  * the original's bugs that we fix (gt/lt, unless-only drop, split, enabled default, condition). */
 #include <errno.h>
+#include <time.h>
 #include "piper_test_util.h"
 #include "../../piper/dns_cache.h"
 
@@ -297,22 +298,81 @@ static void test_dns_cache(void **state)
     assert_int_equal(dns_cache_hits(c), 2);
     /* expired entries are looked up again (loopback names only: tests never leave the host) */
     char *r = NULL;
-    assert_int_equal(dns_resolve(c, "localhost", 60000, 0, &r), 0);
+    assert_int_equal(dns_resolve(c, "localhost", 60000, 2000, 0, &r), 0);
     assert_string_equal(r, "127.0.0.1");
     free(r);
-    assert_int_equal(dns_resolve(c, "localhost", 60000, 1, &r), 0);
+    assert_int_equal(dns_resolve(c, "localhost", 60000, 2000, 1, &r), 0);
     free(r);
     assert_int_equal(dns_cache_hits(c), 3);
-    assert_int_equal(dns_resolve(c, "localhost", 60000, 120000, &r), 0);
+    assert_int_equal(dns_resolve(c, "localhost", 60000, 0, 120000, &r), 0);
     free(r);
     assert_int_equal(dns_cache_misses(c), 3);
     dns_cache_destroy(c);
+}
+
+/* A resolver that answers after a second (a DNS server that is slow or gone), NXDOMAIN at once. */
+static int slow_lookup(const char *q, char **out)
+{
+    if (!strcmp(q, "nxdomain.test"))   /* answered at once */
+        return -ENOENT;
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL);
+    return (*out = strdup("10.0.0.1")) ? 0 : -ENOMEM;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The dns filter's timeout holds whatever the resolver does: the record goes on unresolved, the late
+ * answer still fills the cache, lookups running at once are bounded, and destroying the cache while
+ * one runs is safe (ASan/valgrind runs check the last part). */
+static void test_dns_timeout(void **state)
+{
+    (void)state;
+    dns_cache *c;
+    assert_int_equal(dns_cache_create(10, &c), 0);
+    dns_cache_set_lookup(c, slow_lookup, 2);
+    char *r = NULL;
+    int64_t t0 = mono_ms();
+    assert_int_equal(dns_resolve(c, "slow.test", 60000, 50, 0, &r), -ETIMEDOUT);
+    assert_true(mono_ms() - t0 < 700);   /* did not wait for the resolver (bounds allow for valgrind) */
+    assert_null(r);
+    assert_int_equal(dns_cache_timeouts(c), 1);
+    /* through the filter: the record passes unchanged, without waiting for the resolver */
+    pl_env env = {.dns = c};
+    const char *pipe = "[{\"type\":\"dns\",\"config\":{\"resolve\":[\"h\"],\"timeout\":0.05}}]";
+    assert_int_equal(pt_expect("dns timeout", pipe, "{\"h\":\"other.test\"}", "[{\"h\":\"other.test\"}]", &env), 0);
+    /* two lookups are running now (the cap): a third miss is refused at once */
+    t0 = mono_ms();
+    assert_int_equal(dns_resolve(c, "third.test", 60000, 1000, 0, &r), -EBUSY);
+    assert_true(mono_ms() - t0 < 700);
+    /* the late answers land in the cache: later records are resolved from it */
+    struct timespec ts = {1, 300 * 1000000L};
+    nanosleep(&ts, NULL);
+    assert_int_equal(dns_resolve(c, "slow.test", 60000, 50, 1, &r), 0);
+    assert_string_equal(r, "10.0.0.1");
+    free(r);
+    assert_int_equal(pt_expect("dns cached late", pipe, "{\"h\":\"other.test\"}", "[{\"h\":\"10.0.0.1\"}]", &env), 0);
+    /* a resolver that answers in time: negative answers are cached too */
+    assert_int_equal(dns_resolve(c, "nxdomain.test", 60000, 1000, 0, &r), -ENOENT);
+    uint64_t misses = dns_cache_misses(c);
+    assert_int_equal(dns_resolve(c, "nxdomain.test", 60000, 1000, 1, &r), -ENOENT);
+    assert_int_equal(dns_cache_misses(c), misses);
+    /* destroyed while a lookup runs: the helper finishes alone */
+    assert_int_equal(dns_resolve(c, "gone.test", 60000, 10, 0, &r), -ETIMEDOUT);
+    dns_cache_destroy(c);
+    nanosleep(&ts, NULL);   /* let it finish before the process ends (leak checkers) */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_cases),
+        cmocka_unit_test(test_dns_timeout),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_sample_deterministic),
         cmocka_unit_test(test_drop_percentage),
