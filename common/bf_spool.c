@@ -142,8 +142,32 @@ static int write_all(int fd, const void *data, size_t len)
 }
 
 /* temp file in the same directory + fsync + rename; the caller fsyncs the directory. */
-static int write_durable(bf_spool *s, const char *qdir, const char *final, const char *base,
-                         const void *data, size_t len)
+/* What an entry is written from: bytes in memory, or len bytes of a file from its start. */
+typedef struct src {
+    const void *data;
+    uint64_t len;
+    int fd;
+} src;
+
+#define COPY_CHUNK (256u << 10)
+
+static int copy_from_fd(int out, int in, uint64_t len)
+{
+    char *buf = malloc(COPY_CHUNK);
+    if (!buf) return -ENOMEM;
+    int rc = 0;
+    for (uint64_t off = 0; off < len && !rc;) {
+        size_t want = len - off < COPY_CHUNK ? (size_t)(len - off) : COPY_CHUNK;
+        ssize_t n = pread(in, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) rc = n < 0 ? -errno : -EIO;   /* shorter than announced */
+        else rc = write_all(out, buf, (size_t)n), off += (uint64_t)n;
+    }
+    free(buf);
+    return rc;
+}
+
+static int write_durable(bf_spool *s, const char *qdir, const char *final, const char *base, const src *in)
 {
     char tmp[PATH_MAX];
     uint64_t seq = atomic_fetch_add(&s->tmp_seq, 1);
@@ -152,7 +176,7 @@ static int write_durable(bf_spool *s, const char *qdir, const char *final, const
     if (n < 0 || (size_t)n >= sizeof tmp) return -ENAMETOOLONG;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) return -errno;
-    int rc = write_all(fd, data, len);
+    int rc = in->data || !in->len ? write_all(fd, in->data, (size_t)in->len) : copy_from_fd(fd, in->fd, in->len);
     if (!rc && fsync(fd) != 0) rc = -errno;
     if (close(fd) != 0 && !rc) rc = -errno;
     if (!rc && rename(tmp, final) != 0) rc = -errno;
@@ -297,17 +321,16 @@ int bf_spool_path(bf_spool *s, const char *queue, const char *name, char *out, s
     return mkpath(out, outlen, s->dir, queue, name, NULL);
 }
 
-int bf_spool_write(bf_spool *s, const char *queue, const char *name, const void *data, size_t len,
-                   const char *meta_json)
+static int spool_write(bf_spool *s, const char *queue, const char *name, const src *in, const char *meta_json)
 {
     char qdir[PATH_MAX], final[PATH_MAX], mfinal[PATH_MAX];
-    if (!s || !queue_ok(queue) || !name_ok(name) || (!data && len)) return -EINVAL;
+    if (!s || !queue_ok(queue) || !name_ok(name)) return -EINVAL;
     int rc = mkpath(qdir, sizeof qdir, s->dir, queue, NULL, NULL);
     if (!rc) rc = mkpath(final, sizeof final, s->dir, queue, name, NULL);
     if (!rc) rc = mkpath(mfinal, sizeof mfinal, s->dir, queue, name, META_SUFFIX);
     if (rc) return rc;
     size_t mlen = meta_json ? strlen(meta_json) : 0;
-    uint64_t need = (uint64_t)len + mlen;
+    uint64_t need = in->len + mlen;
 
     pthread_mutex_lock(&s->mu);
     int old_exists = 0, oldm_exists = 0;
@@ -322,9 +345,10 @@ int bf_spool_write(bf_spool *s, const char *queue, const char *name, const void 
 
     rc = bf_mkdir_p(qdir, 0750);
     /* sidecar first: an entry must never be visible without the meta it was written with */
-    if (!rc && meta_json) rc = write_durable(s, qdir, mfinal, name, meta_json, mlen);
+    src meta = {meta_json, mlen, -1};
+    if (!rc && meta_json) rc = write_durable(s, qdir, mfinal, name, &meta);
     else if (!rc && oldm_exists && unlink(mfinal) != 0 && errno != ENOENT) rc = -errno;
-    if (!rc) rc = write_durable(s, qdir, final, name, data, len);
+    if (!rc) rc = write_durable(s, qdir, final, name, in);
     if (!rc) rc = bf_fsync_dir(qdir);
 
     pthread_mutex_lock(&s->mu);
@@ -332,6 +356,21 @@ int bf_spool_write(bf_spool *s, const char *queue, const char *name, const void 
     else if (old_exists || oldm_exists) account(s, queue, old + oldm, old_exists, -1);
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+int bf_spool_write(bf_spool *s, const char *queue, const char *name, const void *data, size_t len,
+                   const char *meta_json)
+{
+    if (!data && len) return -EINVAL;
+    src in = {data, len, -1};
+    return spool_write(s, queue, name, &in, meta_json);
+}
+
+int bf_spool_write_fd(bf_spool *s, const char *queue, const char *name, int fd, uint64_t len, const char *meta_json)
+{
+    if (fd < 0) return -EINVAL;
+    src in = {NULL, len, fd};
+    return spool_write(s, queue, name, &in, meta_json);
 }
 
 int bf_spool_read(bf_spool *s, const char *queue, const char *name, size_t max, char **data, size_t *len)
@@ -367,7 +406,8 @@ int bf_spool_write_meta(bf_spool *s, const char *queue, const char *name, const 
     uint64_t old = file_size(mfinal, NULL);
     account(s, queue, mlen, 0, 1);
     pthread_mutex_unlock(&s->mu);
-    rc = write_durable(s, qdir, mfinal, name, json, mlen);
+    src in = {json, mlen, -1};
+    rc = write_durable(s, qdir, mfinal, name, &in);
     if (!rc) rc = bf_fsync_dir(qdir);
     pthread_mutex_lock(&s->mu);
     account(s, queue, rc ? mlen : old, 0, -1);

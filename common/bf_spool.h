@@ -25,6 +25,9 @@ void bf_spool_close(bf_spool *s);
 /* meta_json may be NULL (no sidecar). exempt_quota: DLQ moves are not refused by the quota. */
 int bf_spool_write(bf_spool *s, const char *queue, const char *name, const void *data, size_t len,
                    const char *meta_json);
+/* The same, with the content copied from the first len bytes of fd (read with pread, in chunks: memory
+ * stays bounded whatever len is); -EIO when fd holds fewer. fd is borrowed. */
+int bf_spool_write_fd(bf_spool *s, const char *queue, const char *name, int fd, uint64_t len, const char *meta_json);
 int bf_spool_read(bf_spool *s, const char *queue, const char *name, size_t max, char **data, size_t *len);
 int bf_spool_read_meta(bf_spool *s, const char *queue, const char *name, char **json);   /* -ENOENT if none */
 int bf_spool_write_meta(bf_spool *s, const char *queue, const char *name, const char *json);

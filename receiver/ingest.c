@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
@@ -408,18 +410,21 @@ static int write_store(rcv_ingest *g, rcv_req *r, const char *key, const meta_va
 static int write_spool(rcv_ingest *g, rcv_req *r, const char *key, const meta_vals *m)
 {
     size_t len = 0;
-    char *copy = NULL;
     const void *mem = rcv_body_mem(r->body, &len);
-    int rc = 0;
-    if (!mem) {
-        /* spilled body: the spool API takes memory, so read it back (bounded by max_body_bytes) */
-        rc = rcv_body_copy(r->body, &copy, &len);
-        mem = copy;
+    int rc = 0, fd = -1;
+    if (!mem) {   /* spilled body: copied from its file in chunks, never read back into memory whole */
+        struct stat st;
+        fd = open(rcv_body_path(r->body), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) != 0)
+            rc = -errno;
+        else
+            len = (size_t)st.st_size;
     }
     if (!rc)
         rc = rcv_spool_put(g->d.spool, key, r->tenant, r->dataset, r->recv_ns, rcv_body_hash16(r->body),
-                           bf_codec_ext(rcv_body_stored_codec(r->body)), mem, len, m->kv, 6);
-    free(copy);
+                           bf_codec_ext(rcv_body_stored_codec(r->body)), mem, fd, len, m->kv, 6);
+    if (fd >= 0)
+        close(fd);
     rcv_stats_spool(g->d.stats, bf_spool_used(g->d.spool), bf_spool_max(g->d.spool));
     if (rc)
         bf_log_kv(BF_LOG_WARN, rc == -ENOSPC ? "spool full" : "spool write failed", "key", key,

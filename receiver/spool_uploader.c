@@ -43,7 +43,7 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 int rcv_spool_put(bf_spool *sp, const char *key, const char *tenant, const char *dataset, int64_t recv_ns,
-                  const char *h16, const char *ext, const void *data, size_t len, const bf_kv *meta,
+                  const char *h16, const char *ext, const void *data, int fd, size_t len, const bf_kv *meta,
                   size_t nmeta)
 {
     char queue[160], name[64];
@@ -65,7 +65,7 @@ int rcv_spool_put(bf_spool *sp, const char *key, const char *tenant, const char 
     json_decref(root);
     if (!text)
         return -ENOMEM;
-    int rc = bf_spool_write(sp, queue, name, data, len, text);
+    int rc = data ? bf_spool_write(sp, queue, name, data, len, text) : bf_spool_write_fd(sp, queue, name, fd, len, text);
     free(text);
     return rc;
 }

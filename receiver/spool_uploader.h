@@ -14,9 +14,10 @@
 #include "bf_store.h"
 #include "stats.h"
 
-/* Write one accepted body. -ENOSPC when the spool quota would be exceeded; other -errno on I/O errors. */
+/* Write one accepted body: data[0..len), or when data is NULL the first len bytes of fd (a spilled body,
+ * copied in chunks). -ENOSPC when the spool quota would be exceeded; other -errno on I/O errors. */
 int rcv_spool_put(bf_spool *sp, const char *key, const char *tenant, const char *dataset, int64_t recv_ns,
-                  const char *h16, const char *ext, const void *data, size_t len, const bf_kv *meta,
+                  const char *h16, const char *ext, const void *data, int fd, size_t len, const bf_kv *meta,
                   size_t nmeta);
 
 /* bf_spool_validate_fn for bf_spool_open: entries of a ".../queue" queue need a well-formed name, a

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,54 @@ static void test_quota(void **state)
     bf_spool_close(s);
 }
 
+/* bf_spool_write_fd: an entry copied from a file in chunks (several 256 KiB pieces and a tail), with
+ * its meta, under the quota; a source shorter than announced leaves nothing behind. */
+static void test_write_fd(void **state)
+{
+    (void)state;
+    char dir[600], srcp[700];
+    sub(dir, sizeof dir, "fromfd");
+    sub(srcp, sizeof srcp, "fromfd-src");
+    size_t len = (3u << 20) + 12345;
+    char *data = malloc(len);
+    assert_non_null(data);
+    for (size_t i = 0; i < len; i++) data[i] = (char)(i * 2654435761u >> 13);
+    FILE *f = fopen(srcp, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+    int fd = open(srcp, O_RDONLY);
+    assert_true(fd >= 0);
+    bf_spool *s;
+    assert_int_equal(bf_spool_open(dir, 6u << 20, NULL, NULL, &s), 0);   /* room for one copy, not two */
+    assert_int_equal(bf_spool_write_fd(s, "t/d/queue", "big", fd, len, "{\"k\":1}"), 0);
+    char *back, *meta;
+    size_t blen;
+    assert_int_equal(bf_spool_read(s, "t/d/queue", "big", len, &back, &blen), 0);
+    assert_int_equal(blen, len);
+    assert_memory_equal(back, data, len);
+    free(back);
+    assert_int_equal(bf_spool_read_meta(s, "t/d/queue", "big", &meta), 0);
+    assert_string_equal(meta, "{\"k\":1}");
+    free(meta);
+    assert_int_equal(bf_spool_used(s), len + 7);
+    /* quota applies as for memory writes */
+    assert_int_equal(bf_spool_write_fd(s, "t/d/queue", "big2", fd, len, NULL), -ENOSPC);
+    /* announced longer than the file: an error, no entry, the reservation given back */
+    assert_int_equal(bf_spool_write_fd(s, "t/d/queue", "short", fd, 100, NULL), 0);
+    assert_int_equal(bf_spool_write_fd(s, "t/d/queue", "over", fd, len + 1, NULL) < 0, 1);
+    char **names;
+    size_t n;
+    assert_int_equal(bf_spool_list(s, "t/d/queue", &names, &n), 0);
+    assert_int_equal(n, 2);
+    bf_spool_names_free(names, n);
+    assert_int_equal(bf_spool_used(s), len + 7 + 100);
+    assert_int_equal(bf_spool_write_fd(s, "t/d/queue", "bad", -1, 1, NULL), -EINVAL);
+    bf_spool_close(s);
+    close(fd);
+    free(data);
+}
+
 static int validate_cb(void *ud, const char *queue, const char *name, const char *path)
 {
     (void)queue; (void)name;
@@ -295,6 +344,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_list_move_remove),
         cmocka_unit_test(test_quota),
+        cmocka_unit_test(test_write_fd),
         cmocka_unit_test(test_reopen_quarantine_and_temp),
         cmocka_unit_test(test_bad_names),
         cmocka_unit_test(test_concurrent_accounting),

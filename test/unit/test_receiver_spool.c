@@ -65,7 +65,7 @@ static void put(bf_spool *sp, const char *key, int64_t ns, const char *h16, cons
     size_t zn;
     gz(text, &z, &zn);
     bf_kv meta[] = {{"tenant", "acme"}, {"dataset", "fw"}, {"lines", lines}};
-    assert_int_equal(rcv_spool_put(sp, key, "acme", "fw", ns, h16, "gz", z, zn, meta, 3), 0);
+    assert_int_equal(rcv_spool_put(sp, key, "acme", "fw", ns, h16, "gz", z, -1, zn, meta, 3), 0);
     free(z);
 }
 
@@ -109,7 +109,7 @@ static void test_full(void **st)
     memset(big, 0x1f, n);
     big[1] = (char)0x8b;
     bf_kv meta[] = {{"tenant", "acme"}};
-    assert_int_equal(rcv_spool_put(sp, "acme/fw/big.gz", "acme", "fw", 5, "5555555555555555", "gz", big, n, meta, 1), -ENOSPC);
+    assert_int_equal(rcv_spool_put(sp, "acme/fw/big.gz", "acme", "fw", 5, "5555555555555555", "gz", big, -1, n, meta, 1), -ENOSPC);
     free(big);
     bf_spool_close(sp);
 }
