@@ -4,10 +4,12 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "bf_log.h"
 #include "bf_util.h"
 #include "dlq.h"
@@ -647,6 +649,10 @@ static void start_upload(forwarder *f, fds *d)
     if (!u->body) {
         rc = bf_spool_read(f->spool, q, e->name, MAX_BATCH_FILE, &u->body, &u->len);
         bf_counter_add(f->c_reads, 1);
+    } else {   /* the file must still be there, as when it is read */
+        char path[PATH_MAX];
+        rc = bf_spool_path(f->spool, q, e->name, path, sizeof path);
+        if (!rc && access(path, F_OK) != 0) rc = -errno;
     }
     if (rc == -ENOENT) {   /* removed behind our back (DLQ tools, operator): forget it */
         unlink_entry(d, e);
