@@ -242,3 +242,18 @@ int bf_healthcheck(const char *admin_listen)
         return -ECONNREFUSED;
     return status == 200 ? 0 : -EIO;
 }
+
+int bf_daemon_lifecycle(const char *name, const bf_lifecycle *l, void *app, bf_signals *sig)
+{
+    if (l->start(app)) {
+        l->stop(app);
+        return 1;
+    }
+    bf_sd_notify("READY=1");
+    l->loop(app, sig);
+    bf_sd_notify("STOPPING=1");
+    bf_logf(BF_LOG_INFO, "%s stopping", name);
+    l->stop(app);
+    bf_logf(BF_LOG_INFO, "%s stopped", name);
+    return 0;
+}

@@ -26,6 +26,16 @@ typedef struct bf_daemon_desc {
 
 int bf_daemon_main(const bf_daemon_desc *d, int argc, char **argv);
 
+/* The run sequence of a daemon made of start / loop / stop steps on one app object: start (when it
+ * fails: stop, exit code 1), systemd READY=1, loop until signals->term, STOPPING=1, stop, with
+ * "<name> stopping" / "<name> stopped" logged. Returns the exit code for bf_daemon_desc.run. */
+typedef struct bf_lifecycle {
+    int (*start)(void *app);                  /* 0, or non-zero (the reason is logged by start) */
+    void (*loop)(void *app, bf_signals *sig); /* returns once sig->term is set */
+    void (*stop)(void *app);                  /* undoes whatever start did, even partly */
+} bf_lifecycle;
+int bf_daemon_lifecycle(const char *name, const bf_lifecycle *l, void *app, bf_signals *sig);
+
 /* The version string compiled into the library (what --version prints after the name). */
 const char *bf_daemon_version(void);
 

@@ -341,26 +341,14 @@ int dns_resolve(dns_cache *c, const char *q, int64_t ttl_ms, int64_t timeout_ms,
     return rc;
 }
 
-uint64_t dns_cache_hits(dns_cache *c)
+static uint64_t read_counter(dns_cache *c, const uint64_t *v)
 {
     pthread_mutex_lock(&c->mu);
-    uint64_t v = c->hits;
+    uint64_t r = *v;
     pthread_mutex_unlock(&c->mu);
-    return v;
+    return r;
 }
 
-uint64_t dns_cache_timeouts(dns_cache *c)
-{
-    pthread_mutex_lock(&c->mu);
-    uint64_t v = c->timeouts;
-    pthread_mutex_unlock(&c->mu);
-    return v;
-}
-
-uint64_t dns_cache_misses(dns_cache *c)
-{
-    pthread_mutex_lock(&c->mu);
-    uint64_t v = c->misses;
-    pthread_mutex_unlock(&c->mu);
-    return v;
-}
+uint64_t dns_cache_hits(dns_cache *c) { return read_counter(c, &c->hits); }
+uint64_t dns_cache_misses(dns_cache *c) { return read_counter(c, &c->misses); }
+uint64_t dns_cache_timeouts(dns_cache *c) { return read_counter(c, &c->timeouts); }

@@ -24,8 +24,9 @@ typedef struct app {
     bf_admin *admin;
 } app;
 
-static int start(app *a)
+static int start(void *ap)
 {
+    app *a = ap;
     char err[512] = "";
     int rc = bf_metrics_create(&a->m);
     if (!rc && (rc = core_create(a->cfg, a->m, &a->core, err, sizeof err)))
@@ -55,8 +56,9 @@ static int start(app *a)
     return rc;
 }
 
-static void stop(app *a)
+static void stop(void *ap)
 {
+    app *a = ap;
     if (a->core)
         core_stop(a->core, a->cfg->common.shutdown_timeout_ms);
     bf_admin_destroy(a->admin);
@@ -71,8 +73,9 @@ static void drain(int fd)
     }
 }
 
-static void main_loop(app *a, bf_signals *sig)
+static void main_loop(void *ap, bf_signals *sig)
 {
+    app *a = ap;
     const piper_config *c = a->cfg;
     int64_t now = bf_mono_ms();
     int64_t next_scan = now, next_reg = now + c->common.tenants_poll_ms, next_geo = now + c->geoip_sync_interval_ms;
@@ -113,17 +116,8 @@ static int run(void *vcfg, const char *config_path, bf_signals *sig)
 {
     (void)config_path;
     app a = {.cfg = vcfg};
-    if (start(&a)) {
-        stop(&a);
-        return 1;
-    }
-    bf_sd_notify("READY=1");
-    main_loop(&a, sig);
-    bf_sd_notify("STOPPING=1");
-    bf_log_kv(BF_LOG_INFO, "piper stopping", NULL);
-    stop(&a);
-    bf_log_kv(BF_LOG_INFO, "piper stopped", NULL);
-    return 0;
+    static const bf_lifecycle steps = {start, main_loop, stop};
+    return bf_daemon_lifecycle("piper", &steps, &a, sig);
 }
 
 int main(int argc, char **argv)

@@ -411,3 +411,38 @@ int flow_fields_options(flow_ctx *c, const flow_tmpl *t, uint32_t domain, const 
     }
     return 0;
 }
+
+int flow_fields_data_set(flow_ctx *c, uint8_t version, const char *type, const char *domain_key, uint32_t domain,
+                         uint16_t tid, const uint8_t *p, size_t n, const flow_time_base *tb)
+{
+    const flow_tmpl *t = flow_tmpl_find(c->tc, version, c->exporter, domain, tid);
+    if (!t) {
+        c->st->no_template++;
+        return 0;
+    }
+    int nrec = 0;
+    size_t off = 0, used;
+    fj w;
+    while (n - off >= t->min_len) {  /* a shorter tail is padding (RFC 7011, RFC 3954) */
+        if (t->options) {
+            int rc = flow_fields_options(c, t, domain, p + off, n - off, &used);
+            if (rc)
+                return rc;
+            /* remembering the boot time may have evicted entries (tiny tables): look t up again */
+            t = flow_tmpl_find(c->tc, version, c->exporter, domain, tid);
+            if (!t)
+                return nrec;
+        } else {
+            fj_begin(&w, c->out, &c->pre, c->recv_ms, c->exporter, type);
+            fj_u64(&w, domain_key, domain);
+            if (flow_fields_record(&w, t, p + off, n - off, &used, tb))
+                return -EBADMSG;
+            fj_end(&w);
+            if (w.rc)
+                return w.rc;
+            nrec++;
+        }
+        off += used;
+    }
+    return nrec;
+}

@@ -50,6 +50,11 @@ int flow_fields_skip(const flow_tmpl *t, const uint8_t *p, size_t avail, size_t 
  * (exporter, domain) so that later sysUpTime-relative times become absolute. 0 or -EBADMSG / -ENOMEM. */
 int flow_fields_options(flow_ctx *c, const flow_tmpl *t, uint32_t domain, const uint8_t *p, size_t avail,
                         size_t *used);
+/* One NetFlow v9 (version 9) or IPFIX (10) data set of template tid: a record per data record, of flow
+ * type `type` with the domain under `domain_key`; options records only update the boot time. Returns
+ * the number of records written (0 when the template is unknown: counted), or -EBADMSG / -ENOMEM. */
+int flow_fields_data_set(flow_ctx *c, uint8_t version, const char *type, const char *domain_key, uint32_t domain,
+                         uint16_t tid, const uint8_t *p, size_t n, const flow_time_base *tb);
 /* Table lookup, for tests: output name of an IANA element id, or NULL. */
 const char *flow_fields_name(uint16_t id);
 #endif

@@ -64,38 +64,9 @@ static int template_set(flow_ctx *c, uint32_t domain, const uint8_t *p, size_t n
 
 static int data_set(flow_ctx *c, uint32_t domain, uint16_t tid, const uint8_t *p, size_t n, int64_t export_ms)
 {
-    const flow_tmpl *t = flow_tmpl_find(c->tc, 10, c->exporter, domain, tid);
-    if (!t) {
-        c->st->no_template++;
-        return 0;
-    }
-    int nrec = 0;
-    size_t off = 0, used;
-    fj w;
     flow_time_base tb = {.unix_ms = export_ms};
     tb.has_init = flow_tmpl_get_init(c->tc, 10, c->exporter, domain, &tb.init_ms) == 0;
-    while (n - off >= t->min_len) {  /* RFC 7011: padding is shorter than any record */
-        if (t->options) {
-            int rc = flow_fields_options(c, t, domain, p + off, n - off, &used);
-            if (rc)
-                return rc;
-            /* remembering the boot time may have evicted entries (tiny tables): look t up again */
-            t = flow_tmpl_find(c->tc, 10, c->exporter, domain, tid);
-            if (!t)
-                return nrec;
-        } else {
-            fj_begin(&w, c->out, &c->pre, c->recv_ms, c->exporter, "ipfix");
-            fj_u64(&w, "observation_domain_id", domain);
-            if (flow_fields_record(&w, t, p + off, n - off, &used, &tb))
-                return -EBADMSG;
-            fj_end(&w);
-            if (w.rc)
-                return w.rc;
-            nrec++;
-        }
-        off += used;
-    }
-    return nrec;
+    return flow_fields_data_set(c, 10, "ipfix", "observation_domain_id", domain, tid, p, n, &tb);
 }
 
 int flow_ipfix_decode(flow_ctx *c, const uint8_t *p, size_t len)

@@ -103,36 +103,7 @@ static int nf9_options(flow_ctx *c, uint32_t domain, const uint8_t *p, size_t n)
 static int nf9_data(flow_ctx *c, uint32_t domain, uint16_t tid, const uint8_t *p, size_t n,
                     const flow_time_base *tb)
 {
-    const flow_tmpl *t = flow_tmpl_find(c->tc, 9, c->exporter, domain, tid);
-    if (!t) {
-        c->st->no_template++;
-        return 0;
-    }
-    int nrec = 0;
-    size_t off = 0, used;
-    fj w;
-    while (n - off >= t->min_len) {  /* a shorter tail is padding */
-        if (t->options) {
-            int rc = flow_fields_options(c, t, domain, p + off, n - off, &used);
-            if (rc)
-                return rc;
-            /* remembering the boot time may have evicted entries (tiny tables): look t up again */
-            t = flow_tmpl_find(c->tc, 9, c->exporter, domain, tid);
-            if (!t)
-                return nrec;
-        } else {
-            fj_begin(&w, c->out, &c->pre, c->recv_ms, c->exporter, "netflow_v9");
-            fj_u64(&w, "source_id", domain);
-            if (flow_fields_record(&w, t, p + off, n - off, &used, tb))
-                return -EBADMSG;
-            fj_end(&w);
-            if (w.rc)
-                return w.rc;
-            nrec++;
-        }
-        off += used;
-    }
-    return nrec;
+    return flow_fields_data_set(c, 9, "netflow_v9", "source_id", domain, tid, p, n, tb);
 }
 
 int flow_nf9_decode(flow_ctx *c, const uint8_t *p, size_t len)

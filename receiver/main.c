@@ -78,8 +78,9 @@ static int start_admin(app *a, char *err, size_t errlen)
     return rc;
 }
 
-static int start(app *a)
+static int start(void *ap)
 {
+    app *a = ap;
     char err[BF_CFG_ERRLEN] = "";
     rcv_config *cfg = a->cfg;
     int rc;
@@ -107,8 +108,9 @@ static int start(app *a)
     return 0;
 }
 
-static void stop(app *a)
+static void stop(void *ap)
 {
+    app *a = ap;
     if (a->ingest) {
         rcv_ingest_quiesce(a->ingest);
         if (rcv_ingest_wait_idle(a->ingest, a->cfg->common.shutdown_timeout_ms))
@@ -147,8 +149,9 @@ static void drain_wake(int fd)
     }
 }
 
-static void main_loop(app *a, bf_signals *sig)
+static void main_loop(void *ap, bf_signals *sig)
 {
+    app *a = ap;
     int64_t next_poll = bf_mono_ms() + a->cfg->common.tenants_poll_ms;
     int64_t next_check = bf_mono_ms() + a->cfg->store_check_ms;
     while (!sig->term) {
@@ -186,17 +189,8 @@ static int run(void *vcfg, const char *config_path, bf_signals *sig)
 {
     (void)config_path;
     app a = {.cfg = vcfg};
-    if (start(&a)) {
-        stop(&a);
-        return 1;
-    }
-    bf_sd_notify("READY=1");
-    main_loop(&a, sig);
-    bf_sd_notify("STOPPING=1");
-    bf_log_kv(BF_LOG_INFO, "receiver stopping", NULL);
-    stop(&a);
-    bf_log_kv(BF_LOG_INFO, "receiver stopped", NULL);
-    return 0;
+    static const bf_lifecycle steps = {start, main_loop, stop};
+    return bf_daemon_lifecycle("receiver", &steps, &a, sig);
 }
 
 int main(int argc, char **argv)
