@@ -145,6 +145,25 @@ static void write_cfg(const char *path, const char *text)
     assert_int_equal(bf_write_file_atomic(path, text, strlen(text)), 0);
 }
 
+/* bf_daemon_lifecycle: the steps in order; a failed start is undone by stop and exits 1. */
+typedef struct lc_app { char trace[16]; int n, fail_start; } lc_app;
+static void lc_mark(lc_app *a, char c) { if (a->n < 15) a->trace[a->n++] = c; }
+static int lc_start(void *p) { lc_app *a = p; lc_mark(a, 's'); return a->fail_start; }
+static void lc_loop(void *p, bf_signals *sig) { lc_mark(p, 'l'); assert_int_equal(sig->term, 1); }
+static void lc_stop(void *p) { lc_mark(p, 'x'); }
+
+static void test_lifecycle(void **state)
+{
+    (void)state;
+    static const bf_lifecycle steps = {lc_start, lc_loop, lc_stop};
+    bf_signals sig = {.term = 1};
+    lc_app ok = {0}, bad = {.fail_start = -1};
+    assert_int_equal(bf_daemon_lifecycle("t", &steps, &ok, &sig), 0);
+    assert_string_equal(ok.trace, "slx");
+    assert_int_equal(bf_daemon_lifecycle("t", &steps, &bad, &sig), 1);
+    assert_string_equal(bad.trace, "sx");   /* no loop after a failed start, but stop cleans up */
+}
+
 static void test_version(void **state)
 {
     (void)state;
@@ -326,7 +345,7 @@ static void test_healthcheck(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_version), cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_help_and_usage),
         cmocka_unit_test(test_list_env_and_reference),
         cmocka_unit_test(test_check_config),
