@@ -87,6 +87,7 @@ static void handle_batch(udp_worker *w, struct mmsghdr *msgs, struct sockaddr_st
 int64_t udp_coalesce_nap_ns(int64_t coalesce_us, int64_t rcvbuf, uint64_t bytes, int n, int vlen, int64_t gap_ns)
 {
     if (coalesce_us <= 0 || n < 2 || n >= vlen || gap_ns <= 0 || rcvbuf <= 0) return 0;
+    if (gap_ns > 1000000000) gap_ns = 1000000000;   /* after an idle spell: a low rate, and no overflow below */
     uint64_t quarter = (uint64_t)rcvbuf / (2 * bytes / (uint64_t)n + 1024) / 4;   /* datagrams */
     uint64_t nap = (uint64_t)coalesce_us * 1000;
     uint64_t fill = (uint64_t)gap_ns * quarter / (uint64_t)n;   /* time the rate takes to queue that many */
@@ -175,12 +176,12 @@ static void set_rcvbuf(udp_impl *u, udp_worker *w, int fd)
     getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl);
     w->rcvbuf = got;
     if (got / 2 < want && fd == u->w[0].fd) { /* Linux reports twice the usable size */
-        char w[24], g[24], hint[96];
-        snprintf(w, sizeof w, "%d", want);
-        snprintf(g, sizeof g, "%d", got / 2);
+        char ws[24], gs[24], hint[96];
+        snprintf(ws, sizeof ws, "%d", want);
+        snprintf(gs, sizeof gs, "%d", got / 2);
         snprintf(hint, sizeof hint, "sysctl -w net.core.rmem_max=%lld", 2LL * want);
-        bf_log_kv(BF_LOG_WARN, "udp receive buffer clamped by the kernel", "dataset", u->in->dataset, "requested", w,
-                  "actual", g, "fix", hint, NULL);
+        bf_log_kv(BF_LOG_WARN, "udp receive buffer clamped by the kernel", "dataset", u->in->dataset, "requested", ws,
+                  "actual", gs, "fix", hint, NULL);
     }
 }
 
