@@ -30,6 +30,13 @@ int64_t bf_now_ns(void) { return clock_ns(CLOCK_REALTIME); }
 int64_t bf_now_ms(void) { return clock_ns(CLOCK_REALTIME) / 1000000LL; }
 int64_t bf_mono_ms(void) { return clock_ns(CLOCK_MONOTONIC) / 1000000LL; }
 
+void bf_deadline(clockid_t clk, int64_t ms, struct timespec *out)
+{
+    int64_t ns = clock_ns(clk) + (ms > 0 ? ms : 0) * 1000000LL;
+    out->tv_sec = (time_t)(ns / 1000000000LL);
+    out->tv_nsec = (long)(ns % 1000000000LL);
+}
+
 static void utc_fields(int64_t unix_s, struct tm *tm)
 {
     time_t t = (time_t)unix_s;

@@ -7,10 +7,14 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <signal.h>
+#include <time.h>
 
 int64_t bf_now_ms(void);          /* CLOCK_REALTIME, Unix ms */
 int64_t bf_now_ns(void);          /* CLOCK_REALTIME, Unix ns */
 int64_t bf_mono_ms(void);         /* CLOCK_MONOTONIC ms */
+/* The absolute time ms milliseconds from now on clock clk (for pthread_cond_timedwait: CLOCK_REALTIME,
+ * or CLOCK_MONOTONIC for a condition variable created with that clock). */
+void bf_deadline(clockid_t clk, int64_t ms, struct timespec *out);
 /* RFC 3339 UTC with milliseconds: 2026-11-27T10:00:00.123Z; out needs 32 bytes. */
 void bf_rfc3339_ms(int64_t unix_ms, char out[32]);
 /* RFC 3339 UTC seconds: 2026-11-27T10:00:00Z */

@@ -603,12 +603,7 @@ void core_stop(piper_core *c, int64_t timeout_ms)
     }
     while (c->busy && bf_mono_ms() < end) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        bf_deadline(CLOCK_REALTIME, 100, &ts);
         pthread_cond_timedwait(&c->cv_idle, &c->mu, &ts);
     }
     c->stopping = true;

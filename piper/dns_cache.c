@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "bf_util.h"
 
 typedef struct entry {
     char *key;
@@ -285,13 +286,7 @@ static int resolve_bounded(dns_cache *c, const char *q, const char *key, int64_t
         return -EAGAIN;
     }
     struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (timeout_ms % 1000) * 1000000;
-    if (dl.tv_nsec >= 1000000000) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000;
-    }
+    bf_deadline(CLOCK_MONOTONIC, timeout_ms, &dl);
     while (!j->done && pthread_cond_timedwait(&j->cv, &c->mu, &dl) != ETIMEDOUT)
         ;
     if (j->done) {

@@ -168,13 +168,7 @@ void batcher_floor_ns(bstream *s, int64_t ns)
 int batcher_wait(bstream *s, uint64_t seq, int64_t timeout_ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (timeout_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    bf_deadline(CLOCK_REALTIME, timeout_ms, &ts);
     int rc = 0;
     atomic_fetch_add(&s->b->waiters, 1);
     pthread_mutex_lock(&s->mu);

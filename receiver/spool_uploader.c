@@ -219,13 +219,7 @@ static void wait_until(rcv_uploader *u, int64_t deadline, bool kick_wakes)
         if (left <= 0)
             break;
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += left / 1000;
-        ts.tv_nsec += (left % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        bf_deadline(CLOCK_MONOTONIC, left, &ts);
         pthread_cond_timedwait(&u->cv, &u->mu, &ts);
     }
     u->kicked = false;

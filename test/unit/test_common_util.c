@@ -108,6 +108,22 @@ static void test_parse_duration(void **state)
     }
 }
 
+static void test_deadline(void **state)
+{
+    (void)state;
+    struct timespec now, d;
+    for (int64_t ms = 0; ms <= 2500; ms += 1250) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        bf_deadline(CLOCK_MONOTONIC, ms, &d);
+        assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);   /* normalised */
+        int64_t diff = ((int64_t)d.tv_sec - now.tv_sec) * 1000000000LL + (d.tv_nsec - now.tv_nsec);
+        assert_true(diff >= ms * 1000000LL && diff < ms * 1000000LL + 50000000LL);
+    }
+    bf_deadline(CLOCK_REALTIME, -5, &d);   /* negative: now */
+    clock_gettime(CLOCK_REALTIME, &now);
+    assert_true(d.tv_sec <= now.tv_sec);
+}
+
 static void test_time_format(void **state)
 {
     (void)state;
@@ -456,7 +472,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_size),     cmocka_unit_test(test_parse_duration),
-        cmocka_unit_test(test_time_format),    cmocka_unit_test(test_sha256_and_ct),
+        cmocka_unit_test(test_time_format), cmocka_unit_test(test_deadline),    cmocka_unit_test(test_sha256_and_ct),
         cmocka_unit_test(test_rand),           cmocka_unit_test(test_hostport),
         cmocka_unit_test(test_files),          cmocka_unit_test(test_sd_notify),
         cmocka_unit_test(test_signals),        cmocka_unit_test(test_instance_id),
