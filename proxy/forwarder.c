@@ -133,20 +133,21 @@ static fds *get_ds(forwarder *f, const char *tenant, const char *dataset)
     return d;
 }
 
-/* Insert by name time, unless the name is already indexed. The entry is freed when not inserted. */
-static void insert(fds *d, fentry *e)
+/* Insert by name time, unless the name is already indexed. 1 inserted; 0: the entry was freed. */
+static int insert(fds *d, fentry *e)
 {
     fentry **pp = &d->head;
     for (fentry *x = d->head; x; x = x->next)
         if (!strcmp(x->name, e->name)) {
             free(e);
-            return;
+            return 0;
         }
     while (*pp && (*pp)->ns <= e->ns) pp = &(*pp)->next;
     if (d->busy && pp == &d->head) pp = &d->head->next;   /* never in front of the entry being sent */
     e->next = *pp;
     *pp = e;
     d->n++;
+    return 1;
 }
 
 static void unlink_entry(fds *d, fentry *e)
@@ -183,8 +184,6 @@ static void update_backlog(forwarder *f)
     atomic_store(&f->inflight_pub, f->inflight);
 }
 
-static int indexed(fds *d, const char *name);
-
 void forwarder_add(forwarder *f, const char *tenant, const char *dataset, const char *name, int64_t lines,
                    int64_t orig_bytes, int64_t created_ms, char *body, size_t body_len)
 {
@@ -198,14 +197,13 @@ void forwarder_add(forwarder *f, const char *tenant, const char *dataset, const 
     e->lines = lines;
     e->orig = orig_bytes;
     e->created_ms = created_ms;
-    if (body && !indexed(d, name) && f->mem_used + body_len <= f->o.memory_bytes) {
+    if (insert(d, e) && body && f->mem_used + body_len <= f->o.memory_bytes) {
         e->mem = body;
         e->mem_len = body_len;
         f->mem_used += body_len;
-    } else {
-        free(body);
+        body = NULL;
     }
-    insert(d, e);
+    free(body);
     update_backlog(f);
     schedule(f);
 }
